@@ -1,0 +1,116 @@
+"""Pick the answering sentence, cite it to the character, or abstain."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from qa.index import Index
+from qa.retrieve import Candidate, Retriever
+
+# A sentence opening with one of these leans on the sentence before it ("They have held regular
+# meetings since then."), so the answer carries that sentence too.
+_ANAPHORIC = re.compile(
+    r"^[\"“‘']?(they|them|their|it|its|this|these|those|he|she|such)\b", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A verbatim span of one article: `article.text[start:end] == text`."""
+
+    doc_id: str
+    title: str
+    sentence_index: int
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An extractive answer, or `text is None` when the articles do not answer the question."""
+
+    question: str
+    text: str | None
+    confidence: float
+    citations: list[Citation]
+    took_ms: float
+
+
+def needs_context(sentence: str) -> bool:
+    """True when a sentence cannot stand alone and should be read with the one before it."""
+    return bool(_ANAPHORIC.match(sentence.strip()))
+
+
+class Answerer:
+    """Turns retrieved candidates into an `Answer` with citations."""
+
+    def __init__(self, index: Index, retriever: Retriever, abstain_threshold: float = 0.5) -> None:
+        self.index = index
+        self.retriever = retriever
+        self.abstain_threshold = abstain_threshold
+
+    def ask(self, question: str, top_k: int = 3) -> Answer:
+        return self.ask_detailed(question, top_k)[0]
+
+    def ask_detailed(self, question: str, top_k: int = 3) -> tuple[Answer, list[Candidate]]:
+        """The answer and every candidate behind it, best first (for evaluation)."""
+        started = time.perf_counter()
+        candidates = self.retriever.retrieve(question)
+        return self._answer(question, candidates, top_k, started), candidates
+
+    def _answer(
+        self, question: str, candidates: list[Candidate], top_k: int, started: float
+    ) -> Answer:
+        if not candidates:
+            return Answer(question, None, 0.0, [], _ms(started))
+        best = candidates[0]
+        confidence = self.retriever.ranker.confidence(best.score)
+        if confidence < self.abstain_threshold:
+            citations = [self._cite(c) for c in candidates[:top_k]]
+            return Answer(question, None, confidence, citations, _ms(started))
+        lead = self._answer_citation(best)
+        citations = [lead]
+        for cand in candidates[1:]:
+            if len(citations) >= top_k:
+                break
+            cite = self._cite(cand)
+            if cite.doc_id == lead.doc_id and cite.start < lead.end and lead.start < cite.end:
+                continue  # already inside the answer
+            citations.append(cite)
+        return Answer(question, lead.text, confidence, citations, _ms(started))
+
+    def _cite(self, cand: Candidate) -> Citation:
+        doc, span, local = self.index.span(cand.row)
+        return Citation(
+            doc.doc_id,
+            doc.title,
+            local,
+            span.start,
+            span.end,
+            doc.text[span.start : span.end],
+            round(self.retriever.ranker.confidence(cand.score), 4),
+        )
+
+    def _answer_citation(self, cand: Candidate) -> Citation:
+        """The best sentence, extended back to the previous sentence when it leans on it."""
+        doc, span, local = self.index.span(cand.row)
+        start = span.start
+        if local > 0 and needs_context(doc.text[span.start : span.end]):
+            start = doc.sentences[local - 1].start
+        return Citation(
+            doc.doc_id,
+            doc.title,
+            local,
+            start,
+            span.end,
+            doc.text[start : span.end],
+            round(self.retriever.ranker.confidence(cand.score), 4),
+        )
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

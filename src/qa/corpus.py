@@ -1,0 +1,183 @@
+"""Read articles and split them into sentences with exact character offsets.
+
+Offsets always index the article text as it is served (`Document.text`): the file decoded as
+UTF-8 with a leading byte-order mark removed and line ends kept as they are, so a citation can be
+checked against the file itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pysbd
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+DOC_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+# A paragraph is a line; Markdown headings and rules are layout, not sentences.
+_LINE = re.compile(r"[^\r\n]+")
+_NOT_PROSE = re.compile(r"\s*(#{1,6}\s|[-*_]{3,}\s*$)")
+
+
+class ArticleError(ValueError):
+    """An article that cannot be indexed (not UTF-8, binary, empty, bad name)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A sentence's place in its article: `text[start:end]`, within paragraph `paragraph`."""
+
+    start: int
+    end: int
+    paragraph: int
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One article, its sentences and a fingerprint of its bytes."""
+
+    doc_id: str
+    title: str
+    text: str
+    sha256: str
+    sentences: tuple[Span, ...]
+
+
+def title_from(doc_id: str, text: str) -> str:
+    """The first line when it is a Markdown `# ` heading, else a readable form of the file name."""
+    first = text.lstrip().split("\n", 1)[0].strip()
+    if first.startswith("# ") and first[2:].strip():
+        return first[2:].strip()
+    words = re.sub(r"[_\-.]+", " ", doc_id).strip()
+    return words[:1].upper() + words[1:] if words else doc_id
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    # clean=False keeps the text untouched so offsets stay exact.
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    for match in _LINE.finditer(text):
+        line = match.group()
+        if line.strip() and not _NOT_PROSE.match(line):
+            yield match.start(), match.end()
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Split `text` into sentences; each `text[span.start:span.end]` is one sentence, stripped.
+
+    Paragraphs are lines (a line break always ends a sentence); pysbd finds the sentence
+    boundaries inside a paragraph. pysbd's own offsets are not trusted: each piece it returns is
+    located again in the paragraph from a moving cursor, and any text it skipped becomes a
+    sentence of its own, so the spans are exact, ordered, never overlap and cover every word.
+    """
+    spans: list[Span] = []
+    for number, (p_start, p_end) in enumerate(_paragraphs(text)):
+        paragraph = text[p_start:p_end]
+        pieces: list[tuple[int, int]] = []
+        cursor = 0
+        for piece in _segmenter().segment(paragraph):
+            stripped = piece.strip()
+            found = paragraph.find(stripped, cursor) if stripped else -1
+            if found < 0:
+                continue
+            if paragraph[cursor:found].strip():  # text pysbd skipped
+                pieces.append((cursor, found))
+            pieces.append((found, found + len(stripped)))
+            cursor = found + len(stripped)
+        pieces.append((cursor, len(paragraph)))
+        for start, end in pieces:
+            chunk = paragraph[start:end]
+            stripped = chunk.strip()
+            if stripped:
+                lead = len(chunk) - len(chunk.lstrip())
+                begin = p_start + start + lead
+                spans.append(Span(begin, begin + len(stripped), number))
+    return spans
+
+
+def decode_article(data: bytes, name: str = "article") -> str:
+    """Decode article bytes as UTF-8 text, refusing binary, non-UTF-8 and empty input."""
+    if b"\x00" in data:
+        raise ArticleError(
+            f"{name}: looks binary (contains NUL bytes); articles must be UTF-8 text"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ArticleError(
+            f"{name}: not valid UTF-8 (byte {err.start}); save the article as UTF-8 text"
+        ) from None
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise ArticleError(f"{name}: empty; an article needs some text")
+    return text
+
+
+def make_document(
+    doc_id: str, text: str, title: str | None = None, sha256: str | None = None
+) -> Document:
+    """Build a `Document` from decoded text; `sha256` defaults to that of its UTF-8 bytes."""
+    if not DOC_ID_PATTERN.fullmatch(doc_id):
+        raise ArticleError(f"doc_id {doc_id!r} must match [A-Za-z0-9._-]{{1,128}}")
+    return Document(
+        doc_id=doc_id,
+        title=title or title_from(doc_id, text),
+        text=text,
+        sha256=sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        sentences=tuple(split_sentences(text)),
+    )
+
+
+def read_article(path: Path) -> Document:
+    """Read one article file; `doc_id` is the file name without its extension."""
+    data = path.read_bytes()
+    text = decode_article(data, path.name)
+    return make_document(path.stem, text, sha256=hashlib.sha256(data).hexdigest())
+
+
+def fingerprint_files(seeds_dir: Path) -> dict[str, str]:
+    """sha256 of every article file by file name: a cheap test of whether an index is stale."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in article_paths(seeds_dir)}
+
+
+def article_paths(seeds_dir: Path) -> list[Path]:
+    """Article files in `seeds_dir`, sorted by name so every build sees the same order."""
+    if not seeds_dir.is_dir():
+        raise FileNotFoundError(f"seeds folder {seeds_dir} does not exist")
+    return sorted(
+        p
+        for p in seeds_dir.iterdir()
+        if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def read_corpus(seeds_dir: Path) -> tuple[list[Document], list[str]]:
+    """Every readable article in `seeds_dir`, and one message per file that was skipped."""
+    documents: list[Document] = []
+    problems: list[str] = []
+    seen: dict[str, Path] = {}
+    for path in article_paths(seeds_dir):
+        try:
+            doc = read_article(path)
+        except (ArticleError, OSError) as err:
+            problems.append(str(err) if isinstance(err, ArticleError) else f"{path.name}: {err}")
+            continue
+        if doc.doc_id in seen:
+            problems.append(
+                f"{path.name}: doc_id {doc.doc_id!r} already used by {seen[doc.doc_id].name}"
+            )
+            continue
+        if not doc.sentences:
+            problems.append(f"{path.name}: no sentences found")
+            continue
+        seen[doc.doc_id] = path
+        documents.append(doc)
+    return documents, problems

@@ -1,0 +1,547 @@
+"""Build, save, publish and load the index: vectors, the sentence store and the manifest.
+
+Layout of the index folder::
+
+    index/
+      current -> v-1732712345123456789   symlink, swapped atomically on publish
+      v-1732712345123456789/
+        manifest.json            what was built from what, and a sha256 of every file below
+        documents.json           articles: doc_id, title, text, sha256, sentence offsets
+        sentence_vectors.npy     one normalised vector per sentence
+        chunk_vectors.npy        one per chunk of consecutive sentences
+        sentences.faiss          FAISS index over sentence_vectors
+        chunks.faiss             FAISS index over chunk_vectors
+        bm25/                    BM25 (bm25s) over the sentences, and term document frequencies
+
+A build writes a new `v-*` folder under a temporary name, renames it into place and only then
+repoints `current`, so a reader sees the old index or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qa.corpus import Document, Span, fingerprint_files, read_corpus
+from qa.embed import Embedder, ModelInfo, sha256_file
+from qa.lexical import BM25_DIR, Lexical
+from qa.store import FaissStore, VectorStore
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+FORMAT_VERSION = 1
+CURRENT = "current"
+MANIFEST = "manifest.json"
+DOCUMENTS = "documents.json"
+SENTENCE_VECTORS = "sentence_vectors.npy"
+CHUNK_VECTORS = "chunk_vectors.npy"
+SENTENCE_INDEX = "sentences.faiss"
+CHUNK_INDEX = "chunks.faiss"
+_LIBRARIES = ("qa", "faiss-cpu", "sentence-transformers", "torch", "numpy", "pysbd")
+
+
+class IndexUnavailable(RuntimeError):
+    """An index that cannot be served: missing, corrupt, or built for something else."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunking:
+    """Chunks are `size` consecutive sentences of one article; neighbours share `overlap`."""
+
+    size: int = 3
+    overlap: int = 1
+
+    def bounds(self, n: int) -> list[tuple[int, int]]:
+        """[first, last) sentence numbers of each chunk of an article with `n` sentences."""
+        stride = self.size - self.overlap
+        out: list[tuple[int, int]] = []
+        start = 0
+        while start < n:
+            end = min(start + self.size, n)
+            out.append((start, end))
+            if end == n:
+                break
+            start += stride
+        return out
+
+
+@dataclass
+class Index:
+    """A loaded index: articles, sentence and chunk tables, vectors and their stores."""
+
+    manifest: dict[str, Any]
+    documents: list[Document]
+    sentence_vectors: NDArray[np.float32]
+    chunk_vectors: NDArray[np.float32]
+    sentence_store: VectorStore
+    chunk_store: VectorStore
+    lexical: Lexical
+    # Derived tables, one row per sentence / chunk in corpus order.
+    sentence_doc: NDArray[np.int32] = field(init=False)
+    sentence_local: NDArray[np.int32] = field(init=False)
+    doc_first_row: NDArray[np.int64] = field(init=False)
+    chunk_doc: NDArray[np.int32] = field(init=False)
+    chunk_first: NDArray[np.int64] = field(init=False)
+    chunk_last: NDArray[np.int64] = field(init=False)
+    sentence_chunks: list[list[int]] = field(init=False)
+    doc_pos: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        chunking = Chunking(**self.manifest["chunking"])
+        counts = [len(d.sentences) for d in self.documents]
+        self.doc_first_row = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.sentence_doc = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        self.sentence_local = np.concatenate(
+            [np.arange(c, dtype=np.int32) for c in counts] or [np.zeros(0, np.int32)]
+        )
+        chunk_doc: list[int] = []
+        firsts: list[int] = []
+        lasts: list[int] = []
+        for pos, count in enumerate(counts):
+            base = int(self.doc_first_row[pos])
+            for first, last in chunking.bounds(count):
+                chunk_doc.append(pos)
+                firsts.append(base + first)
+                lasts.append(base + last)
+        self.chunk_doc = np.asarray(chunk_doc, dtype=np.int32)
+        self.chunk_first = np.asarray(firsts, dtype=np.int64)
+        self.chunk_last = np.asarray(lasts, dtype=np.int64)
+        self.sentence_chunks = [[] for _ in range(len(self.sentence_doc))]
+        for c, (first, last) in enumerate(zip(firsts, lasts, strict=True)):
+            for row in range(first, last):
+                self.sentence_chunks[row].append(c)
+        self.doc_pos = {d.doc_id: i for i, d in enumerate(self.documents)}
+        if len(self.sentence_vectors) != len(self.sentence_doc) or len(self.chunk_vectors) != len(
+            self.chunk_first
+        ):
+            raise IndexUnavailable("index tables and vectors disagree in length; rebuild the index")
+
+    @property
+    def sentence_count(self) -> int:
+        return len(self.sentence_doc)
+
+    def span(self, row: int) -> tuple[Document, Span, int]:
+        """The article, span and in-article number of sentence `row`."""
+        doc = self.documents[int(self.sentence_doc[row])]
+        local = int(self.sentence_local[row])
+        return doc, doc.sentences[local], local
+
+    def sentence_text(self, row: int) -> str:
+        doc, span, _ = self.span(row)
+        return doc.text[span.start : span.end]
+
+    def chunk_text(self, chunk: int) -> str:
+        doc = self.documents[int(self.chunk_doc[chunk])]
+        first = self.span(int(self.chunk_first[chunk]))[1]
+        last = self.span(int(self.chunk_last[chunk]) - 1)[1]
+        return doc.text[first.start : last.end]
+
+
+# ---------------------------------------------------------------------------------- building
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def _texts(doc: Document, chunking: Chunking) -> tuple[list[str], list[str]]:
+    sentences = [doc.text[s.start : s.end] for s in doc.sentences]
+    chunks = [
+        doc.text[doc.sentences[a].start : doc.sentences[b - 1].end]
+        for a, b in chunking.bounds(len(doc.sentences))
+    ]
+    return sentences, chunks
+
+
+def _reusable(previous: Index | None, model: ModelInfo, chunking: Chunking) -> dict[str, Any]:
+    """Vectors of `previous` by (doc_id, sha256), when it was built the same way."""
+    if previous is None:
+        return {}
+    m = previous.manifest
+    if (
+        m.get("format_version") != FORMAT_VERSION
+        or m["model"]["weights_sha256"] != model.weights_sha256
+        or m["chunking"] != {"size": chunking.size, "overlap": chunking.overlap}
+    ):
+        return {}
+    out: dict[str, Any] = {}
+    for pos, doc in enumerate(previous.documents):
+        rows = slice(int(previous.doc_first_row[pos]), int(previous.doc_first_row[pos + 1]))
+        chunks = np.flatnonzero(previous.chunk_doc == pos)
+        out[doc.doc_id] = (
+            doc.sha256,
+            previous.sentence_vectors[rows],
+            previous.chunk_vectors[chunks] if len(chunks) else previous.chunk_vectors[:0],
+        )
+    return out
+
+
+def build(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    chunking: Chunking,
+    *,
+    previous: Index | None = None,
+    sources: dict[str, str] | None = None,
+    skipped: Sequence[str] = (),
+    batch_size: int = 64,
+    progress: bool = False,
+) -> Index:
+    """Embed `documents` (reusing `previous` vectors of unchanged articles) into a new Index."""
+    started = time.perf_counter()
+    model = embedder.fingerprint
+    reuse = _reusable(previous, model, chunking)
+    pending: list[str] = []
+    where: list[tuple[int, str, int]] = []  # (doc position, "s" | "c", count) for new vectors
+    for pos, doc in enumerate(documents):
+        old = reuse.get(doc.doc_id)
+        if old is not None and old[0] == doc.sha256:
+            continue
+        sentences, chunks = _texts(doc, chunking)
+        pending.extend(sentences)
+        pending.extend(chunks)
+        where.append((pos, "s", len(sentences)))
+        where.append((pos, "c", len(chunks)))
+    fresh = _encode(embedder, pending, batch_size, progress)
+    new_vectors: dict[tuple[int, str], NDArray[np.float32]] = {}
+    cursor = 0
+    for pos, kind, count in where:
+        new_vectors[pos, kind] = fresh[cursor : cursor + count]
+        cursor += count
+    dim = model.dimension
+    sentence_parts: list[NDArray[np.float32]] = [np.zeros((0, dim), np.float32)]
+    chunk_parts: list[NDArray[np.float32]] = [np.zeros((0, dim), np.float32)]
+    for pos, doc in enumerate(documents):
+        if (pos, "s") in new_vectors:
+            sentence_parts.append(new_vectors[pos, "s"])
+            chunk_parts.append(new_vectors[pos, "c"])
+        else:
+            _, sentence_vecs, chunk_vecs = reuse[doc.doc_id]
+            sentence_parts.append(sentence_vecs)
+            chunk_parts.append(chunk_vecs)
+    sentence_vectors = np.ascontiguousarray(np.concatenate(sentence_parts), dtype=np.float32)
+    chunk_vectors = np.ascontiguousarray(np.concatenate(chunk_parts), dtype=np.float32)
+    sentence_store = FaissStore(dim)
+    sentence_store.add(sentence_vectors)
+    chunk_store = FaissStore(dim)
+    chunk_store.add(chunk_vectors)
+    lexical = Lexical.build([d.text[s.start : s.end] for d in documents for s in d.sentences])
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "model": {
+            "name": model.name,
+            "weights_sha256": model.weights_sha256,
+            "dimension": dim,
+            "normalized": True,
+            "similarity": "cosine (inner product of normalised vectors)",
+        },
+        "chunking": {"size": chunking.size, "overlap": chunking.overlap},
+        "store": {"backend": "faiss", "type": "IndexFlatIP"},
+        "articles": {d.doc_id: d.sha256 for d in documents},
+        "sources": dict(sources) if sources is not None else {},
+        "skipped": list(skipped),
+        "counts": {
+            "articles": len(documents),
+            "sentences": len(sentence_vectors),
+            "chunks": len(chunk_vectors),
+            "embedded": len(pending),
+        },
+        "libraries": _library_versions(),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "build_seconds": round(time.perf_counter() - started, 3),
+    }
+    return Index(
+        manifest,
+        list(documents),
+        sentence_vectors,
+        chunk_vectors,
+        sentence_store,
+        chunk_store,
+        lexical,
+    )
+
+
+def _encode(
+    embedder: Embedder, texts: list[str], batch_size: int, progress: bool
+) -> NDArray[np.float32]:
+    dim = embedder.fingerprint.dimension
+    if not texts:
+        return np.zeros((0, dim), np.float32)
+    # Sorting by length keeps padding (wasted arithmetic) low within each batch.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), dim), np.float32)
+    from tqdm import tqdm
+
+    step = max(batch_size * 4, 1)
+    with tqdm(total=len(texts), unit="text", desc="embedding", disable=not progress) as bar:
+        for lo in range(0, len(order), step):
+            part = order[lo : lo + step]
+            out[part] = embedder.encode([texts[i] for i in part], batch_size=batch_size)
+            bar.update(len(part))
+    return out
+
+
+# ----------------------------------------------------------------------------- saving/loading
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write(path: Path, writer: Callable[[Path], object]) -> None:
+    writer(path)
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def save(index: Index, folder: Path) -> None:
+    """Write every index file into `folder`, the manifest (with file hashes) last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    docs = [
+        {
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "sha256": d.sha256,
+            "text": d.text,
+            "sentences": [[s.start, s.end, s.paragraph] for s in d.sentences],
+        }
+        for d in index.documents
+    ]
+    _write(
+        folder / DOCUMENTS,
+        lambda p: p.write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8"),
+    )
+    _write(folder / SENTENCE_VECTORS, lambda p: np.save(p, index.sentence_vectors))
+    _write(folder / CHUNK_VECTORS, lambda p: np.save(p, index.chunk_vectors))
+    _write(folder / SENTENCE_INDEX, index.sentence_store.save)
+    _write(folder / CHUNK_INDEX, index.chunk_store.save)
+    index.lexical.save(folder / BM25_DIR)
+    files = sorted(
+        str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST
+    )
+    for name in files:
+        if name.startswith(BM25_DIR):
+            with (folder / name).open("rb+") as handle:
+                os.fsync(handle.fileno())
+    index.manifest["files"] = {name: sha256_file(folder / name) for name in files}
+    _write(
+        folder / MANIFEST,
+        lambda p: p.write_text(json.dumps(index.manifest, indent=2, ensure_ascii=False) + "\n"),
+    )
+    _fsync_dir(folder)
+
+
+def publish(index: Index, index_dir: Path, keep: int = 2) -> Path:
+    """Save `index` as a new version under `index_dir` and point `current` at it atomically."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=index_dir))
+    try:
+        save(index, staging)
+        version = index_dir / f"v-{time.time_ns()}"
+        staging.rename(version)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    link = index_dir / f".current-{os.getpid()}-{time.time_ns()}"
+    link.symlink_to(version.name)
+    os.replace(link, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    _prune(index_dir, keep)
+    return version
+
+
+def _prune(index_dir: Path, keep: int) -> None:
+    """Remove old versions and abandoned temporary folders (readers may hold the last few)."""
+    current = (index_dir / CURRENT).resolve().name
+    versions = sorted((p for p in index_dir.glob("v-*") if p.is_dir()), key=lambda p: p.name)
+    for old in versions[: max(0, len(versions) - keep)]:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in index_dir.glob(".tmp-*"):
+        if time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The manifest of the current index, or None when there is none readable."""
+    try:
+        data = json.loads((index_dir / CURRENT / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def load(index_dir: Path, *, verify: bool = True) -> Index:
+    """Load the current index; refuse (IndexUnavailable) one that is missing or fails its hashes."""
+    folder = index_dir / CURRENT
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexUnavailable(f"no index at {index_dir} (run `qa index`)")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexUnavailable(
+            f"index at {index_dir} has format {manifest.get('format_version')}, "
+            f"this qa reads {FORMAT_VERSION}; rebuild it"
+        )
+    for name, digest in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexUnavailable(f"index file {path} is missing; rebuild the index")
+        if verify and sha256_file(path) != digest:
+            raise IndexUnavailable(
+                f"index file {path} is corrupt (sha256 mismatch); rebuild the index"
+            )
+    try:
+        raw_docs = json.loads((folder / DOCUMENTS).read_text(encoding="utf-8"))
+        documents = [
+            Document(
+                doc_id=d["doc_id"],
+                title=d["title"],
+                text=d["text"],
+                sha256=d["sha256"],
+                sentences=tuple(Span(a, b, p) for a, b, p in d["sentences"]),
+            )
+            for d in raw_docs
+        ]
+        sentence_vectors = np.load(folder / SENTENCE_VECTORS)
+        chunk_vectors = np.load(folder / CHUNK_VECTORS)
+        sentence_store = FaissStore.load(folder / SENTENCE_INDEX)
+        chunk_store = FaissStore.load(folder / CHUNK_INDEX)
+        lexical = Lexical.load(folder / BM25_DIR)
+        return Index(
+            manifest,
+            documents,
+            sentence_vectors,
+            chunk_vectors,
+            sentence_store,
+            chunk_store,
+            lexical,
+        )
+    except IndexUnavailable:
+        raise
+    except Exception as err:  # any unreadable file means the same thing to the caller
+        raise IndexUnavailable(f"index at {index_dir} is unreadable ({err}); rebuild it") from err
+
+
+# ------------------------------------------------------------------------------- staleness
+
+
+def stale_reasons(
+    manifest: dict[str, Any] | None,
+    sources: dict[str, str],
+    model: ModelInfo | str,
+    chunking: Chunking,
+) -> list[str]:
+    """Why an index with `manifest` does not match the seeds, model and chunking; [] if it does."""
+    if manifest is None:
+        return ["no index yet"]
+    reasons = []
+    if manifest.get("format_version") != FORMAT_VERSION:
+        reasons.append("index format changed")
+    weights = model if isinstance(model, str) else model.weights_sha256
+    if manifest.get("model", {}).get("weights_sha256") != weights:
+        reasons.append("embedding model changed")
+    if manifest.get("chunking") != {"size": chunking.size, "overlap": chunking.overlap}:
+        reasons.append("chunking changed")
+    old = manifest.get("sources", {})
+    added = sorted(set(sources) - set(old))
+    removed = sorted(set(old) - set(sources))
+    changed = sorted(k for k in set(sources) & set(old) if sources[k] != old[k])
+    for label, names in (("added", added), ("removed", removed), ("changed", changed)):
+        if names:
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            reasons.append(f"{label}: {shown}")
+    return reasons
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Serialise builders (e.g. several server processes starting at once)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """What `ensure_index` did."""
+
+    built: bool
+    reasons: list[str]
+    problems: list[str]
+    seconds: float
+
+
+def ensure_index(
+    seeds_dir: Path,
+    index_dir: Path,
+    embedder: Callable[[], Embedder],
+    weights_sha256: str,
+    chunking: Chunking,
+    *,
+    batch_size: int = 64,
+    progress: bool = False,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> tuple[Index, BuildReport]:
+    """Load the index when it matches the seeds folder and model; otherwise (re)build it first.
+
+    `embedder` is called only when something has to be embedded, so an up-to-date index never
+    waits for the model to load here.
+    """
+    started = time.perf_counter()
+    with build_lock(index_dir):
+        sources = fingerprint_files(seeds_dir)
+        previous: Index | None = None
+        try:
+            previous = load(index_dir)
+        except IndexUnavailable as err:
+            if read_manifest(index_dir) is not None:
+                log(f"existing index not usable: {err}")
+        manifest = previous.manifest if previous is not None else None
+        reasons = stale_reasons(manifest, sources, weights_sha256, chunking)
+        if previous is not None and not reasons:
+            problems = list(previous.manifest.get("skipped", []))
+            return previous, BuildReport(False, [], problems, time.perf_counter() - started)
+        log("building index: " + "; ".join(reasons))
+        documents, problems = read_corpus(seeds_dir)
+        for problem in problems:
+            log(f"skipped {problem}")
+        index = build(
+            documents,
+            embedder(),
+            chunking,
+            previous=previous,
+            sources=sources,
+            skipped=problems,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        publish(index, index_dir)
+        return index, BuildReport(True, reasons, problems, time.perf_counter() - started)

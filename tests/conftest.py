@@ -1,0 +1,82 @@
+"""Shared fixtures: a fake embedder with tiny vectors, a small corpus, and the real model once."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.config import Settings
+from qa.embed import ModelInfo
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+ARTICLES = {
+    "quad.txt": (
+        "The two leaders met in Tokyo on Friday. They agreed to hold a summit next year.\n"
+        "Prime Minister Shigeru Ishiba welcomed the plan.\n"
+    ),
+    "chips.md": (
+        "# Chip makers expand\n\n"
+        "Semiconductor factories will open in Gujarat. "
+        "The investment is worth 10 billion dollars.\n"
+    ),
+}
+
+
+class FakeEmbedder:
+    """Bag-of-words vectors hashed into 16 dimensions: same words, similar vectors."""
+
+    dim = 16
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts = 0
+
+    @property
+    def fingerprint(self) -> ModelInfo:
+        return ModelInfo("fake", "fake", "f" * 64, self.dim)
+
+    def encode(
+        self, texts: list[str], *, batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
+        self.calls += 1
+        self.texts += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int(hashlib.md5(word.encode()).hexdigest(), 16)
+                out[i, h % self.dim] += 1.0
+            out[i, -1] += 0.1  # never a zero vector
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def seeds_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path, seeds_dir: Path) -> Settings:
+    return Settings(seeds_dir=seeds_dir, index_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> Iterator[object]:
+    """The bundled all-MiniLM-L6-v2, loaded once per test session."""
+    from qa.embed import SentenceTransformerEmbedder
+
+    yield SentenceTransformerEmbedder()

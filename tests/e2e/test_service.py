@@ -1,0 +1,92 @@
+"""End to end: the real model, a real index built from seeds/ in a temp dir, over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from qa.api import create_app
+from qa.config import Settings
+from qa.engine import Engine
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Iterator[TestClient]:
+    settings = Settings(seeds_dir=SEEDS, index_dir=tmp_path_factory.mktemp("e2e") / "index")
+    engine, report = Engine.open(settings, embedder=real_embedder)
+    assert report.built
+    with TestClient(create_app(settings, engine)) as c:
+        yield c
+
+
+def verify_citations(client: TestClient, body: dict) -> None:
+    for c in body["citations"]:
+        doc = client.get(f"/documents/{c['doc_id']}").json()
+        assert doc["text"][c["start"] : c["end"]] == c["text"]
+    if body["answer"] is not None:
+        first = body["citations"][0]
+        doc = client.get(f"/documents/{first['doc_id']}").json()
+        assert body["answer"] in doc["text"]
+        assert first["text"] == body["answer"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who is the Prime Minister of Japan?", "Shigeru Ishiba"),
+        ("Who will host the next Quad summit?", "to be hosted by India"),
+        ("When did the two ministries sign the chip agreement?", "July 2023"),
+        ("Have the ministries met since then?", "They have held regular meetings since then."),
+    ],
+)
+def test_answers_are_right_and_verifiable(client: TestClient, question: str, expected: str) -> None:
+    body = client.post("/ask", json={"question": question}).json()
+    assert body["answer"] is not None, body
+    assert expected in body["answer"]
+    verify_citations(client, body)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "How do I bake sourdough bread?",
+        "Who won the 2018 World Cup?",
+    ],
+)
+def test_off_topic_questions_abstain(client: TestClient, question: str) -> None:
+    body = client.post("/ask", json={"question": question, "top_k": 5}).json()
+    assert body["answer"] is None
+    verify_citations(client, body)
+
+
+def test_every_sentence_of_every_document_has_exact_offsets(client: TestClient) -> None:
+    seed_texts = {p.stem: p.read_text(encoding="utf-8-sig") for p in SEEDS.iterdir()}
+    for summary in client.get("/documents").json():
+        doc = client.get(f"/documents/{summary['doc_id']}").json()
+        assert doc["text"] == seed_texts[summary["doc_id"]]
+        assert len(doc["sentences"]) == summary["sentences"] > 0
+
+
+def test_cli_ask_json_matches_the_api(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    index = tmp_path / "index"
+    result = CliRunner().invoke(
+        app, ["ask", "--seeds", str(SEEDS), "--index", str(index), "--json", "Who is Japan's PM?"]
+    )
+    assert result.exit_code == 0, result.output
+    import json
+
+    body = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(body) == {"question", "answer", "confidence", "citations", "took_ms"}
+    again = CliRunner().invoke(app, ["index", "--seeds", str(SEEDS), "--index", str(index)])
+    assert again.exit_code == 0 and "nothing to do" in again.stdout

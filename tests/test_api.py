@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from qa.api import create_app
+from qa.config import Settings
+from qa.engine import Engine
+from tests.conftest import FakeEmbedder
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_ask_returns_verifiable_citations(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "Who welcomed the plan?", "top_k": 2}).json()
+    assert set(body) == {"question", "answer", "confidence", "citations", "took_ms"}
+    assert 0 <= body["confidence"] <= 1
+    assert 1 <= len(body["citations"]) <= 2
+    for c in body["citations"]:
+        doc = client.get(f"/documents/{c['doc_id']}").json()
+        assert doc["text"][c["start"] : c["end"]] == c["text"]
+        assert set(c) == {"doc_id", "title", "sentence_index", "start", "end", "text", "score"}
+
+
+def test_documents_list_and_detail(client: TestClient) -> None:
+    docs = client.get("/documents").json()
+    assert {d["doc_id"]: d["sentences"] for d in docs} == {"chips": 2, "quad": 3}
+    chips = client.get("/documents/chips").json()
+    assert chips["title"] == "Chip makers expand"
+    for s in chips["sentences"]:
+        assert chips["text"][s["start"] : s["end"]].strip()
+
+
+def test_unknown_document_is_404_with_message(client: TestClient) -> None:
+    r = client.get("/documents/nope")
+    assert r.status_code == 404
+    assert "nope" in r.json()["error"]
+
+
+def test_health(client: TestClient) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["documents"] == 2 and body["sentences"] == 5
+    assert body["model"] == "fake" and body["index_built_at"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        ({"question": ""}, "question"),
+        ({"question": "   "}, "blank"),
+        ({"question": "x" * 1001}, "1000"),
+        ({"question": "hi", "top_k": 0}, "top_k"),
+        ({"question": "hi", "top_k": 21}, "top_k"),
+        ({"question": "hi", "top_k": "3"}, "top_k"),
+        ({"question": 42}, "question"),
+        ({}, "question"),
+        ({"question": "hi", "topk": 3}, "topk"),
+    ],
+)
+def test_invalid_input_is_422_with_a_message(client: TestClient, payload, fragment: str) -> None:
+    r = client.post("/ask", json=payload)
+    assert r.status_code == 422
+    assert fragment in r.json()["error"]
+
+
+def test_malformed_json_is_422(client: TestClient) -> None:
+    r = client.post("/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert "JSON" in r.json()["error"]
+
+
+def test_openapi_docs_are_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    assert "/ask" in client.get("/openapi.json").json()["paths"]
