@@ -1,0 +1,171 @@
+"""Browser tests: a real uvicorn server in a thread, driven by Debian's Chromium via Playwright.
+
+`playwright install` cannot download browsers here, so Chromium comes from apt (.ci/run installs
+it when /usr/bin/chromium is missing) and is launched by path.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Page,
+    ViewportSize,
+)
+
+from qa.api import create_app
+from qa.config import Settings
+from qa.engine import Engine
+from tests.conftest import ARTICLES, FakeEmbedder
+
+CHROMIUM = Path(os.environ.get("QA_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+MOBILE: ViewportSize = {"width": 375, "height": 740}
+
+# An article full of markup (and a character outside the BMP before it, so offsets in code
+# points and in UTF-16 units differ): the page must show all of it literally.
+XSS_ARTICLE = (
+    "# Markup <b>in</b> the news <img src=x onerror=alert(3)>\n\n"
+    "Readers wrote in 😀 by the dozen. A reader sent this: <script>alert(1)</script> is a "
+    "script tag. "
+    "An image tag <img src=x onerror=alert(2)> can run code.\n"
+)
+XSS_FILE = "markup.md"
+XSS_DOC_ID = "markup"
+
+
+@dataclass
+class Live:
+    """A running server: its base URL and its settings."""
+
+    url: str
+    settings: Settings
+
+
+@dataclass
+class PageWatch:
+    """What a page did that a test may need to refuse: dialogs, JS errors, CSP violations."""
+
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    csp: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def serve(settings: Settings, engine: Engine) -> Iterator[str]:
+    """Serve the app on a free loopback port in a background thread; yields the base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(settings, engine), log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def web_seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("web") / "seeds"
+    folder.mkdir()
+    for name, text in {**ARTICLES, XSS_FILE: XSS_ARTICLE}.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def live(web_seeds: Path) -> Iterator[Live]:
+    """The app over the small test corpus with the fast fake embedder."""
+    work = web_seeds.parent
+    settings = Settings(
+        seeds_dir=web_seeds, index_dir=work / "index", feedback_path=work / "feedback.jsonl"
+    )
+    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
+    with serve(settings, engine) as url:
+        yield Live(url, settings)
+
+
+def new_page(browser: Browser, viewport: ViewportSize) -> tuple[BrowserContext, Page, PageWatch]:
+    """A fresh context and page that records dialogs, uncaught errors and CSP reports."""
+    # Reduced motion: scrolling is instant, so what a test sees does not depend on timing.
+    context = browser.new_context(viewport=viewport, reduced_motion="reduce")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    watch = PageWatch()
+
+    def on_dialog(dialog: Dialog) -> None:
+        watch.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            watch.csp.append(message.text)
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", lambda error: watch.errors.append(str(error)))
+    page.on("console", on_console)
+    return context, page, watch
+
+
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[tuple[Page, PageWatch]]:
+    """A desktop-sized page; after the test, no JS error and no CSP violation may have occurred."""
+    context, page, watch = new_page(browser, DESKTOP)
+    yield page, watch
+    context.close()
+    assert not watch.errors, watch.errors
+    assert not watch.csp, watch.csp
+
+
+@pytest.fixture
+def page(watched: tuple[Page, PageWatch]) -> Page:
+    return watched[0]

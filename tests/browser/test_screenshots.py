@@ -1,0 +1,80 @@
+"""A real conversation with the real model, photographed on a desktop and a phone.
+
+Each picture is the screen after asking and selecting the answer's source: on a desktop the chat
+with the article beside it, on a phone the article scrolled to the highlighted sentence.
+
+The pictures go to $QA_SCREENSHOT_DIR when it is set (`QA_SCREENSHOT_DIR=docs` refreshes the ones
+in the README), else to a temporary folder; either way they are checked to exist and be small.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+
+from qa.config import Settings
+from qa.engine import Engine
+from tests.browser.conftest import DESKTOP, MOBILE, Live, new_page, serve
+from tests.conftest import SEEDS
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+QUESTION = "Who will host the next Quad summit?"
+MAX_BYTES = 300_000
+
+
+@pytest.fixture(scope="module")
+def real_live(tmp_path_factory: pytest.TempPathFactory, real_embedder: object) -> Iterator[Live]:
+    work = tmp_path_factory.mktemp("real-web")
+    settings = Settings(
+        seeds_dir=SEEDS, index_dir=work / "index", feedback_path=work / "feedback.jsonl"
+    )
+    engine, _ = Engine.open(settings, embedder=real_embedder)  # type: ignore[arg-type]
+    with serve(settings, engine) as url:
+        yield Live(url, settings)
+
+
+@pytest.fixture(scope="module")
+def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get("QA_SCREENSHOT_DIR")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def converse(page: Page, live: Live) -> None:
+    page.goto(live.url + "/")
+    question = page.get_by_label("Your question")
+    question.fill(QUESTION)
+    with page.expect_response("**/ask") as response:
+        question.press("Enter")
+    body = response.value.json()
+    bubble = page.locator(".bubble.answer, .bubble.abstained").last
+    expect(bubble).to_be_visible()
+    first = bubble.locator(".cite").first
+    first.click()
+    mark = page.locator("#panel mark")
+    expect(mark).to_be_in_viewport()
+    expect(mark).to_have_text(body["citations"][0]["text"])
+    page.evaluate("document.activeElement.blur()")  # no focus ring on the picture's subject
+
+
+@pytest.mark.parametrize(
+    ("name", "viewport"), [("desktop", DESKTOP), ("mobile", MOBILE)], ids=["desktop", "mobile"]
+)
+def test_screenshot_of_a_real_conversation(
+    browser: Browser, real_live: Live, shots_dir: Path, name: str, viewport: ViewportSize
+) -> None:
+    context, page, watch = new_page(browser, viewport)
+    try:
+        converse(page, real_live)
+        path = shots_dir / f"screenshot-{name}.png"
+        page.screenshot(path=str(path))
+        assert 0 < path.stat().st_size < MAX_BYTES, path.stat().st_size
+        assert not watch.errors and not watch.csp
+    finally:
+        context.close()
