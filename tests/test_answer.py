@@ -9,8 +9,10 @@ from qa.answer import Answerer, needs_context
 from qa.corpus import make_document
 from qa.index import Chunking, build
 from qa.ranker import Ranker
-from qa.retrieve import FEATURES, Retriever
+from qa.retrieve import Retriever
 from tests.conftest import FakeEmbedder
+
+SIMPLE = ("dense", "bm25", "coverage")
 
 ARTICLE = (
     "The ministries signed a chip agreement in July 2023. They have held regular meetings since "
@@ -21,7 +23,7 @@ ARTICLE = (
 def answerer(ranker: Ranker | None = None, threshold: float = 0.5) -> Answerer:
     embedder = FakeEmbedder()
     index = build([make_document("news", ARTICLE)], embedder, Chunking(2, 1))
-    ranker = ranker or Ranker(FEATURES, np.array([4.0, 0, 4.0, 0, 6.0, 0]), -6.0)
+    ranker = ranker or Ranker(SIMPLE, np.array([4.0, 4.0, 6.0]), -6.0)
     return Answerer(index, Retriever(index, embedder, ranker), threshold)
 
 
@@ -85,7 +87,7 @@ def test_top_k_bounds_citations_and_skips_the_answer_span() -> None:
 
 def test_ranker_weights_decide_the_order() -> None:
     # A ranker that prefers low similarity picks a different sentence: ranking is the ranker's.
-    inverse = Ranker(FEATURES, np.array([-5.0, 0, -5.0, 0, -5.0, 0]), 5.0)
+    inverse = Ranker(SIMPLE, np.array([-5.0, -5.0, -5.0]), 5.0)
     assert answerer(inverse).ask("Who will host the summit?").text != (
         "The summit will be hosted by India later this year."
     )
@@ -94,6 +96,6 @@ def test_ranker_weights_decide_the_order() -> None:
 def test_empty_index_abstains(tmp_path: Path) -> None:
     embedder = FakeEmbedder()
     index = build([], embedder, Chunking())
-    ranker = Ranker(FEATURES, np.ones(len(FEATURES)), 0.0)
+    ranker = Ranker(SIMPLE, np.ones(len(SIMPLE)), 0.0)
     answer = Answerer(index, Retriever(index, embedder, ranker)).ask("anything")
     assert answer.text is None and answer.citations == []

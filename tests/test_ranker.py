@@ -4,13 +4,15 @@ import numpy as np
 import pytest
 
 from qa.ranker import Ranker
-from qa.retrieve import FEATURES
+from qa.retrieve import ALL_FEATURES
 
 
 def test_packaged_ranker_loads_and_uses_known_features() -> None:
     ranker = Ranker.load()
-    assert set(ranker.features) <= set(FEATURES)
-    assert 0 < ranker.confidence(0.0) < 1
+    assert set(ranker.features) <= set(ALL_FEATURES)
+    assert 0 < ranker.abstain_threshold < 1
+    values = dict.fromkeys(ALL_FEATURES, 0.5)
+    assert 0 < ranker.answer_confidence(values, 1.0, 0.5, 100) < 1
 
 
 def test_round_trip_json() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -68,22 +69,34 @@ class Answerer:
         if not candidates:
             return Answer(question, None, 0.0, [], _ms(started))
         best = candidates[0]
-        confidence = self.retriever.ranker.confidence(best.score)
+        confidence = self.confidence(candidates)
+        shares = _softmax([c.score for c in candidates])
         if confidence < self.abstain_threshold:
-            citations = [self._cite(c) for c in candidates[:top_k]]
+            citations = [self._cite(c, p) for c, p in zip(candidates[:top_k], shares, strict=False)]
             return Answer(question, None, confidence, citations, _ms(started))
-        lead = self._answer_citation(best)
+        lead = self._answer_citation(best, shares[0])
         citations = [lead]
-        for cand in candidates[1:]:
+        for cand, share in zip(candidates[1:], shares[1:], strict=True):
             if len(citations) >= top_k:
                 break
-            cite = self._cite(cand)
+            cite = self._cite(cand, share)
             if cite.doc_id == lead.doc_id and cite.start < lead.end and lead.start < cite.end:
                 continue  # already inside the answer
             citations.append(cite)
         return Answer(question, lead.text, confidence, citations, _ms(started))
 
-    def _cite(self, cand: Candidate) -> Citation:
+    def confidence(self, candidates: list[Candidate]) -> float:
+        """Probability that the best candidate answers the question."""
+        from qa.retrieve import ALL_FEATURES
+
+        best = candidates[0]
+        runner_up = candidates[1].score if len(candidates) > 1 else None
+        values = dict(zip(ALL_FEATURES, best.features, strict=True))
+        return self.retriever.ranker.answer_confidence(
+            values, best.score, runner_up, self.index.sentence_count
+        )
+
+    def _cite(self, cand: Candidate, share: float) -> Citation:
         doc, span, local = self.index.span(cand.row)
         return Citation(
             doc.doc_id,
@@ -92,10 +105,10 @@ class Answerer:
             span.start,
             span.end,
             doc.text[span.start : span.end],
-            round(self.retriever.ranker.confidence(cand.score), 4),
+            round(share, 4),
         )
 
-    def _answer_citation(self, cand: Candidate) -> Citation:
+    def _answer_citation(self, cand: Candidate, share: float) -> Citation:
         """The best sentence, extended back to the previous sentence when it leans on it."""
         doc, span, local = self.index.span(cand.row)
         start = span.start
@@ -108,8 +121,16 @@ class Answerer:
             start,
             span.end,
             doc.text[start : span.end],
-            round(self.retriever.ranker.confidence(cand.score), 4),
+            round(share, 4),
         )
+
+
+def _softmax(scores: list[float]) -> list[float]:
+    """The ranker's share of belief in each candidate (sums to 1 over the candidates)."""
+    top = max(scores)
+    weights = [math.exp(s - top) for s in scores]
+    total = sum(weights)
+    return [w / total for w in weights]
 
 
 def _ms(started: float) -> float:

@@ -1,18 +1,21 @@
 """Find and score the sentences that may answer a question.
 
-Candidates come from three searches: dense over sentences, dense over chunks (so a sentence that
-only makes sense with its neighbours is still found by their words), and BM25 over sentences.
-Each candidate then gets a row of features, and the `Ranker` turns them into one score.
+Candidates come from four searches: dense and BM25 over sentences, dense and BM25 over chunks
+(so a sentence that only makes sense with its neighbours is still found by their words). Each
+candidate then gets a row of features, and the `Ranker` turns them into one score.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.cues import AnswerType, answer_type, has_answer_of
 from qa.lexical import tokenize
 
 if TYPE_CHECKING:
@@ -25,11 +28,28 @@ if TYPE_CHECKING:
 FEATURES = (
     "dense",  # cosine of question and sentence
     "chunk_dense",  # best cosine of question and a chunk holding the sentence
+    "doc_dense",  # cosine of question and the sentence's article (mean of its sentences)
+    "para_dense",  # cosine of question and the sentence's paragraph (mean of its sentences)
     "bm25",  # BM25 of the sentence, over the best score the question could reach
     "window_bm25",  # best of that over the sentence and its neighbours
+    "chunk_bm25",  # best BM25 of a chunk holding the sentence, normalised the same way
     "coverage",  # IDF-weighted share of question terms in the sentence
     "window_coverage",  # ... in the sentence and its neighbours together
+    "prev_coverage",  # coverage by the previous sentence alone (answers often follow the cue)
+    "next_coverage",  # coverage by the next sentence alone
+    "bigram",  # share of the question's adjacent term pairs found together in the window
+    "novelty",  # share of the sentence's terms the question does not use (an answer adds some)
+    "best_coverage",  # the best coverage of any candidate: how much of the question is known
+    "has_type",  # the question asks for a person, date, number or place
+    "type_match",  # ... and the sentence holds one the question does not already name
+    "window_type_match",  # ... or its neighbours do
+    "lead",  # 1 for an article's first sentence, falling with position
+    "length",  # log of the sentence's length in tokens
 )
+# Each feature is also seen relative to the other candidates of the same question: its gap to
+# the best value, and a reciprocal rank (as in reciprocal-rank fusion).
+RANK_OFFSET = 5
+ALL_FEATURES = FEATURES + tuple(f"gap:{f}" for f in FEATURES) + tuple(f"rank:{f}" for f in FEATURES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +61,7 @@ class Candidate:
     score: float
 
     def feature(self, name: str) -> float:
-        return self.features[FEATURES.index(name)]
+        return self.features[ALL_FEATURES.index(name)]
 
 
 class Retriever:
@@ -50,14 +70,14 @@ class Retriever:
     def __init__(
         self, index: Index, embedder: Embedder, ranker: Ranker, candidates: int = 30
     ) -> None:
-        missing = set(ranker.features) - set(FEATURES)
+        missing = set(ranker.features) - set(ALL_FEATURES)
         if missing:
             raise ValueError(f"ranker {ranker.source} uses unknown features {sorted(missing)}")
         self.index = index
         self.embedder = embedder
         self.ranker = ranker
         self.candidates = candidates
-        self._columns = [FEATURES.index(f) for f in ranker.features]
+        self._columns = [ALL_FEATURES.index(f) for f in ranker.features]
         # Sentence tokens for coverage, computed on first use (thread-safe, bounded).
         self._row_tokens = lru_cache(maxsize=200_000)(self._tokens_of)
 
@@ -69,31 +89,37 @@ class Retriever:
         q = self.embedder.encode([question])[0]
         q_tokens = tokenize([question])[0]
         bm25 = index.lexical.scores(q_tokens)
-        rows = self._candidate_rows(q, bm25)
-        matrix = self._features(rows, q, q_tokens, bm25)
+        chunk_bm25 = index.chunk_lexical.scores(q_tokens)
+        rows = self._candidate_rows(q, bm25, chunk_bm25)
+        matrix = relative(self._features(question, rows, q, q_tokens, bm25, chunk_bm25))
         logits = self.ranker.logits(matrix[:, self._columns])
         order = sorted(range(len(rows)), key=lambda i: (-logits[i], rows[i]))
         return [
             Candidate(rows[i], tuple(float(x) for x in matrix[i]), float(logits[i])) for i in order
         ]
 
-    def _candidate_rows(self, q: NDArray[np.float32], bm25: NDArray[np.float32]) -> list[int]:
+    def _candidate_rows(
+        self,
+        q: NDArray[np.float32],
+        bm25: NDArray[np.float32],
+        chunk_bm25: NDArray[np.float32],
+    ) -> list[int]:
         index = self.index
         n = self.candidates
         rows: set[int] = set()
         _, hits = index.sentence_store.search(q[None, :], n)
         rows.update(int(r) for r in hits[0] if r >= 0)
+        chunks: set[int] = set()
         _, chunk_hits = index.chunk_store.search(q[None, :], max(1, n // 3))
-        for c in chunk_hits[0]:
-            if c >= 0:
-                rows.update(range(int(index.chunk_first[c]), int(index.chunk_last[c])))
-        if bm25.any():
-            top = np.argpartition(-bm25, min(n, len(bm25) - 1))[:n]
-            rows.update(int(r) for r in top if bm25[r] > 0)
+        chunks.update(int(c) for c in chunk_hits[0] if c >= 0)
+        chunks.update(_top(chunk_bm25, max(1, n // 3)))
+        for c in chunks:
+            rows.update(range(int(index.chunk_first[c]), int(index.chunk_last[c])))
+        rows.update(_top(bm25, n))
         return sorted(rows)
 
-    def _tokens_of(self, row: int) -> frozenset[str]:
-        return frozenset(tokenize([self.index.sentence_text(row)])[0])
+    def _tokens_of(self, row: int) -> tuple[str, ...]:
+        return tuple(tokenize([self.index.sentence_text(row)])[0])
 
     def _neighbours(self, row: int) -> list[int]:
         doc = int(self.index.sentence_doc[row])
@@ -103,25 +129,81 @@ class Retriever:
 
     def _features(
         self,
+        question: str,
         rows: list[int],
         q: NDArray[np.float32],
         q_tokens: list[str],
         bm25: NDArray[np.float32],
+        chunk_bm25: NDArray[np.float32],
     ) -> NDArray[np.float64]:
         index = self.index
         lexical = index.lexical
+        kind = answer_type(question)
         dense = index.sentence_vectors[rows] @ q
+        doc_dense = index.doc_vectors[index.sentence_doc[rows]] @ q
+        para_dense = index.para_vectors[index.sentence_para[rows]] @ q
+        q_bigrams = set(itertools.pairwise(q_tokens))
+        has_type = kind is not AnswerType.NONE
         out = np.zeros((len(rows), len(FEATURES)), dtype=np.float64)
         for i, row in enumerate(rows):
             window = self._neighbours(row)
-            tokens = self._row_tokens(row)
-            window_tokens = frozenset().union(*(self._row_tokens(r) for r in window))
+            window_lists = [self._row_tokens(r) for r in window]
+            tokens = frozenset(self._row_tokens(row))
+            window_tokens = frozenset(t for toks in window_lists for t in toks)
+            chunks = index.sentence_chunks[row]
+            local = int(index.sentence_local[row])
+            text = index.sentence_text(row)
+            prev_tokens = frozenset(window_lists[0]) if window[0] < row else frozenset()
+            next_tokens = frozenset(window_lists[-1]) if window[-1] > row else frozenset()
+            window_text = index.window_text(window[0], window[-1])
+            type_match = has_type and has_answer_of(kind, text, question)
             out[i] = (
                 dense[i],
-                float(np.max(index.chunk_vectors[index.sentence_chunks[row]] @ q)),
+                float(np.max(index.chunk_vectors[chunks] @ q)),
+                doc_dense[i],
+                para_dense[i],
                 bm25[row],
                 max(bm25[r] for r in window),
+                max(chunk_bm25[c] for c in chunks),
                 lexical.coverage(q_tokens, tokens),
                 lexical.coverage(q_tokens, window_tokens),
+                lexical.coverage(q_tokens, prev_tokens) if prev_tokens else 0.0,
+                lexical.coverage(q_tokens, next_tokens) if next_tokens else 0.0,
+                _bigram_share(q_bigrams, window_lists),
+                len(tokens - set(q_tokens)) / max(1, len(tokens)),
+                0.0,  # best_coverage, filled below
+                float(has_type),
+                float(type_match),
+                float(type_match or (has_type and has_answer_of(kind, window_text, question))),
+                1.0 / (1.0 + local),
+                math.log1p(len(tokens)),
             )
+        if len(rows):
+            col = FEATURES.index
+            out[:, col("best_coverage")] = out[:, col("coverage")].max()
         return out
+
+
+def _bigram_share(q_bigrams: set[tuple[str, str]], windows: list[tuple[str, ...]]) -> float:
+    if not q_bigrams:
+        return 0.0
+    toks = [t for toks in windows for t in toks]
+    return len(q_bigrams & set(itertools.pairwise(toks))) / len(q_bigrams)
+
+
+def relative(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Append each feature's gap to the best candidate and its reciprocal rank."""
+    if not len(matrix):
+        return np.zeros((0, len(ALL_FEATURES)))
+    gaps = matrix - matrix.max(axis=0)
+    ranks = np.argsort(np.argsort(-matrix, axis=0, kind="stable"), axis=0, kind="stable")
+    return np.hstack([matrix, gaps, 1.0 / (RANK_OFFSET + ranks)])
+
+
+def _top(scores: NDArray[np.float32], n: int) -> list[int]:
+    """Positions of the `n` highest positive scores."""
+    if not len(scores) or not scores.any():
+        return []
+    n = min(n, len(scores))
+    top = np.argpartition(-scores, n - 1)[:n]
+    return [int(r) for r in top if scores[r] > 0]

@@ -1,0 +1,78 @@
+"""Answer-type cues: what kind of thing a question asks for, and whether a sentence has one.
+
+A "who" question is answered by a sentence naming someone the question does not already name;
+"when" by a date; "how many" by a number. Sentences that match the topic but hold no such thing
+are the usual wrong answers to questions the articles cannot answer.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+
+class AnswerType(Enum):
+    PERSON = "person"
+    DATE = "date"
+    NUMBER = "number"
+    PLACE = "place"
+    NONE = "none"
+
+
+_TYPE_RULES = (
+    (AnswerType.DATE, re.compile(r"\b(when|what (year|date|day|month|time|century|decade))\b")),
+    (
+        AnswerType.NUMBER,
+        re.compile(
+            r"\b(how (many|much|long|old|far|large|big|often|high|tall|fast)|what (percentage|"
+            r"percent|number|amount|proportion|share|size|population))\b"
+        ),
+    ),
+    (AnswerType.PERSON, re.compile(r"\b(who|whom|whose)\b")),
+    (AnswerType.PLACE, re.compile(r"\b(where|what (city|country|place|state|region|town))\b")),
+)
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_DATE = re.compile(
+    rf"\b(1[0-9]\d\d|20\d\d|\d{{1,4}}s|{_MONTHS}|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|century|centuries|decade|today|yesterday|tomorrow|this year|last year|"
+    r"next year|bc|ad|\d+(st|nd|rd|th))\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
+    r"dozen|dozens|half|third|quarter|percent|several|few)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*[a-z][\w’'-]*")
+_PLACE = re.compile(r"\b(in|at|from|near|to|across|throughout)\s+(the\s+)?[A-Z][\w-]+")
+
+
+def answer_type(question: str) -> AnswerType:
+    """The kind of answer a question wants, from its wh-words."""
+    q = question.lower()
+    for kind, rule in _TYPE_RULES:
+        if rule.search(q):
+            return kind
+    return AnswerType.NONE
+
+
+def _new_names(sentence: str, question_words: set[str]) -> bool:
+    return any(m.group().lower() not in question_words for m in _NAME.finditer(sentence))
+
+
+def has_answer_of(kind: AnswerType, sentence: str, question: str) -> bool:
+    """Does `sentence` hold something of `kind` that the question does not already say?"""
+    question_words = set(re.findall(r"[\w’'-]+", question.lower()))
+    if kind is AnswerType.DATE:
+        return any(m.group().lower() not in question_words for m in _DATE.finditer(sentence))
+    if kind is AnswerType.NUMBER:
+        return any(m.group().lower() not in question_words for m in _NUMBER.finditer(sentence))
+    if kind is AnswerType.PERSON:
+        return _new_names(sentence, question_words)
+    if kind is AnswerType.PLACE:
+        return bool(_PLACE.search(sentence)) and _new_names(sentence, question_words)
+    return True

@@ -1,0 +1,44 @@
+"""The gold-set eval gate on the Milvus backend (Milvus Lite), and its parity with FAISS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pymilvus")
+
+from qa.config import Settings
+from qa.corpus import read_corpus
+from qa.datasets import load_gold
+from qa.evaluate import gate, load_thresholds, run
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+THRESHOLDS = ROOT / "eval" / "thresholds.toml"
+
+
+def test_gold_set_passes_the_gate_on_milvus_as_on_faiss(tmp_path: Path, real_embedder) -> None:
+    documents, _ = read_corpus(SEEDS)
+    texts = {d.doc_id: d.text for d in documents}
+    items = load_gold(ROOT / "eval" / "gold.jsonl", texts)
+    runs = {}
+    for store in ("faiss", "milvus"):
+        settings = Settings(
+            seeds_dir=SEEDS,
+            store=store,
+            milvus_uri=str(tmp_path / "milvus.db"),
+            milvus_collection="gold",
+        )
+        runs[store] = run(
+            "gold", items, texts, settings, work_dir=tmp_path / store, embedder=real_embedder
+        )
+    milvus, faiss = runs["milvus"], runs["faiss"]
+    assert milvus.meta is not None
+    if THRESHOLDS.exists():
+        assert gate(milvus, load_thresholds(THRESHOLDS)) == []
+    for metric in ("recall_at_1", "recall_at_5", "mrr", "answer_accuracy"):
+        got, want = milvus.metrics["all"][metric], faiss.metrics["all"][metric]
+        assert abs(got - want) <= 0.01, (metric, got, want)
