@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup serve test unit lint format eval clean
+.PHONY: setup serve test unit lint format eval bench bench-smoke clean
 
 setup: $(STAMP)
 
@@ -27,7 +27,14 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not e2e"
+	$(BIN)/python -m pytest -q -m "not e2e and not bench"
+
+# Full benchmark run (about half an hour on 2 cores); writes bench/reports/latest.md.
+bench: $(STAMP)
+	$(BIN)/qa bench
+
+bench-smoke: $(STAMP)
+	$(BIN)/qa bench --smoke --out bench/reports/smoke
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -1,21 +1,33 @@
-"""The HTTP API: FastAPI app factory, routes and error handling."""
+"""The HTTP API: FastAPI app factory, routes and error handling.
+
+Without a ready engine the app still starts at once: the model and index load (and the index is
+built when needed) in a background thread, /livez answers from the first moment, and /readyz and
+every route that needs the index answer 503 until they are loaded.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
+import anyio
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
+from qa.auth import AUTH_ERRORS, Reader
 from qa.config import Settings, get_settings
+from qa.deps import EngineDep
 from qa.engine import Engine
+from qa.milvus_store import StoreUnavailable
+from qa.ops import BodyLimit, Metrics, RequestLog, install_ops
+from qa.runtime import resolve_threads
 from qa.schemas import (
     AskRequest,
     AskResponse,
@@ -26,6 +38,8 @@ from qa.schemas import (
     Health,
     SentenceOut,
 )
+from qa.web import install_web
+from qa.writes import install_writes
 
 log = logging.getLogger("qa.api")
 
@@ -33,16 +47,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "Not found"},
     422: {"model": ErrorOut, "description": "Invalid input"},
 }
-
-
-def get_engine(request: Request) -> Engine:
-    engine: Engine | None = getattr(request.app.state, "engine", None)
-    if engine is None:
-        raise HTTPException(503, "the index is still loading; try again in a few seconds")
-    return engine
-
-
-EngineDep = Annotated[Engine, Depends(get_engine)]
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    **AUTH_ERRORS,
+    413: {"model": ErrorOut, "description": "Request body too large"},
+    503: {"model": ErrorOut, "description": "The model and index are still loading"},
+}
 
 
 def _validation_message(errors: list[Any]) -> str:
@@ -69,6 +78,16 @@ def _install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    @app.exception_handler(StoreUnavailable)
+    async def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        # The vector store (a Milvus server) is down or failing: the client may retry later.
+        log.warning("vector store unavailable: %s", exc)
+        return JSONResponse(
+            status_code=503,
+            content={"error": "the vector store is unavailable; retry shortly"},
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
@@ -78,20 +97,31 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """The app; it loads (and if needed builds) the index at start-up unless given an engine."""
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    *,
+    on_load_failure: Callable[[], object] | None = None,
+) -> FastAPI:
+    """The app; unless given an engine, it loads the model and index (building the index when
+    needed) in the background, and calls `on_load_failure` if that fails (e.g. to stop)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if engine is not None:
-            app.state.engine = engine
-        else:
-            opened, report = await run_in_threadpool(Engine.open, settings, log=log.info)
-            if report.built:
-                log.info("index built in %.1f s", report.seconds)
-            app.state.engine = opened
+        app.state.engine = engine
+        app.state.load_error = None
+        stop = threading.Event()
+        worker = threading.Thread(
+            target=_background,
+            args=(app, settings, stop, on_load_failure),
+            name="qa-index",
+            daemon=True,
+        )
+        worker.start()
         yield
+        stop.set()
+        worker.join(timeout=2)
 
     app = FastAPI(
         title="qa",
@@ -99,12 +129,31 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.engine = engine
     _install_error_handlers(app)
+    metrics = Metrics(app)
+    app.add_middleware(BodyLimit, limit_for=_body_limits(settings))
+    app.add_middleware(RequestLog, metrics=metrics)
+    install_ops(app, metrics)
+    install_web(app, settings, dependencies=[Reader])
+    install_writes(app, settings)
 
-    @app.post("/ask", response_model=AskResponse, responses=ERRORS)
-    def ask(body: AskRequest, engine: EngineDep) -> AskResponse:
+    # Questions are CPU-bound: answer at most one per core at once, off the event loop; more
+    # would only queue on the cores (and oversubscribe them) instead of here.
+    ask_limiter = anyio.CapacityLimiter(resolve_threads(settings.threads))
+
+    @app.post(
+        "/ask",
+        response_model=AskResponse,
+        responses={**ERRORS, **READ_ERRORS},
+        dependencies=[Reader],
+    )
+    async def ask(body: AskRequest, engine: EngineDep) -> AskResponse:
         """Answer a question with a verbatim sentence and its citations, or `answer: null`."""
-        answer = engine.ask(body.question, body.top_k)
+        answer = await anyio.to_thread.run_sync(
+            engine.ask, body.question, body.top_k, limiter=ask_limiter
+        )
         return AskResponse(
             question=answer.question,
             answer=answer.text,
@@ -113,7 +162,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             took_ms=answer.took_ms,
         )
 
-    @app.get("/documents", response_model=list[DocumentSummary])
+    @app.get(
+        "/documents",
+        response_model=list[DocumentSummary],
+        responses=READ_ERRORS,
+        dependencies=[Reader],
+    )
     def documents(engine: EngineDep) -> list[DocumentSummary]:
         """Every indexed article."""
         return [
@@ -121,7 +175,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             for d in engine.index.documents
         ]
 
-    @app.get("/documents/{doc_id}", response_model=DocumentOut, responses=ERRORS)
+    @app.get(
+        "/documents/{doc_id}",
+        response_model=DocumentOut,
+        responses={**ERRORS, **READ_ERRORS},
+        dependencies=[Reader],
+    )
     def document(doc_id: str, engine: EngineDep) -> DocumentOut:
         """One article's full text and the offsets of its sentences."""
         index = engine.index
@@ -138,9 +197,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             ],
         )
 
-    @app.get("/health", response_model=Health)
+    @app.get("/health", response_model=Health, responses=READ_ERRORS, dependencies=[Reader])
     def health(engine: EngineDep) -> Health:
-        """Liveness plus what is being served."""
+        """What is being served (503 until ready; /livez and /readyz are the probes)."""
         index = engine.index
         return Health(
             status="ok",
@@ -151,3 +210,49 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
 
     return app
+
+
+def _background(
+    app: FastAPI,
+    settings: Settings,
+    stop: threading.Event,
+    on_failure: Callable[[], object] | None,
+) -> None:
+    """Open the engine (building the index when needed) unless given one, then follow indexes
+    that other processes publish (`qa add`, other workers) every `reload_interval` seconds."""
+    engine: Engine | None = app.state.engine
+    if engine is None:
+        log.info("loading the model and index from %s", settings.index_dir)
+        try:
+            engine, report = Engine.open(settings, log=log.info)
+        except Exception as err:  # reported by /readyz and every route that needs the index
+            app.state.load_error = str(err)
+            log.error("cannot serve questions: %s", err)
+            if on_failure is not None:
+                on_failure()
+            return
+        if report.built:
+            log.info("index built in %.1f s", report.seconds)
+        app.state.engine = engine
+        log.info("ready: serving %d articles", len(engine.index.documents))
+    interval = settings.reload_interval
+    while interval > 0 and not stop.wait(interval):
+        try:
+            engine.follow(log=log.info)
+        except Exception:
+            log.exception("could not switch to the published index; still serving the last one")
+
+
+def _body_limits(settings: Settings) -> Callable[[Scope], tuple[int, str]]:
+    # An article travels JSON-escaped or with multipart framing: leave room beyond its own limit.
+    upload = 2 * settings.max_article_bytes + 64 * 1024
+
+    def limit_for(scope: Scope) -> tuple[int, str]:
+        path: str = scope["path"]
+        if scope["method"] in ("POST", "PUT") and (
+            path == "/documents" or path.startswith("/documents/")
+        ):
+            return upload, "an article upload (see QA_MAX_ARTICLE_BYTES)"
+        return settings.max_body_bytes, "this route (QA_MAX_BODY_BYTES)"
+
+    return limit_for

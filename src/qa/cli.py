@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from dataclasses import asdict
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from qa.config import Settings
+from qa.feedback import cli as feedback_cli
 
 app = typer.Typer(
     help="Extractive, cited question answering over a folder of news articles.",
@@ -18,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(feedback_cli, name="feedback")
 
 SeedsOpt = Annotated[
     Path | None,
@@ -161,17 +164,43 @@ def serve(
     index: IndexOpt = None,
     host: Annotated[str | None, typer.Option(help="Address to bind [env QA_HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind [env QA_PORT].")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Server processes sharing one index [env QA_WORKERS]."),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (building the index first when it is missing or stale)."""
+    from qa.runtime import limit_threads, resolve_threads
+
+    settings = settings_for(seeds, index, host=host, port=port, workers=workers)
+    # Before NumPy loads: its BLAS pool is sized once, from the environment (workers inherit it).
+    limit_threads(resolve_threads(settings.threads, settings.workers))
+
     import uvicorn
 
     from qa.api import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = settings_for(seeds, index, host=host, port=port)
-    engine = open_engine(settings)
-    err(f"serving {len(engine.index.documents)} articles on http://{settings.host}:{settings.port}")
-    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port)
+    if settings.workers > 1:
+        serve_workers(settings)
+        return
+    if not settings.seeds_dir.is_dir():
+        err(f"error: seeds folder {settings.seeds_dir} does not exist")
+        raise typer.Exit(2)
+    # The model and index load in the background (building the index when needed), so /livez
+    # answers at once and /readyz says when questions can be asked.
+    err(
+        f"serving on http://{settings.host}:{settings.port}; loading the model and index "
+        f"(building the index from {settings.seeds_dir} when needed); /readyz says when ready"
+    )
+    app = create_app(settings, on_load_failure=lambda: setattr(server, "should_exit", True))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, access_log=False)
+    )
+    server.run()
+    if app.state.load_error:
+        err(f"error: {app.state.load_error}")
+        raise typer.Exit(2)
 
 
 DEFAULT_GOLD = Path("eval/gold.jsonl")
@@ -259,6 +288,290 @@ def eval_(
     if failures:
         for failure in failures:
             err(f"GATE FAILED: {failure}")
+        raise typer.Exit(1)
+
+
+DEFAULT_SQUAD = Path("../shared/datasets/squad2-dev-half/dev-v2.0.json")
+ABLATIONS = {
+    "dense": ("dense", "chunk_dense", "doc_dense", "para_dense"),
+    "bm25": ("bm25", "window_bm25", "chunk_bm25"),
+    "coverage": (
+        "coverage",
+        "window_coverage",
+        "prev_coverage",
+        "next_coverage",
+        "bigram",
+        "novelty",
+        "best_coverage",
+    ),
+    "answer type": ("has_type", "type_match", "window_type_match"),
+    "position and length": ("lead", "length"),
+}
+
+
+@app.command("train-ranker")
+def train_ranker(
+    seeds: SeedsOpt = None,
+    squad: Annotated[Path, typer.Option(help="SQuAD 2.0 file to train on.")] = DEFAULT_SQUAD,
+    gold: Annotated[
+        Path, typer.Option(help="Gold file; only its dev part is used.")
+    ] = DEFAULT_GOLD,
+    gold_weight: Annotated[float, typer.Option(help="Weight of a gold dev question.")] = 5.0,
+    calibration_gold_weight: Annotated[
+        float, typer.Option(help="Weight of a gold dev question in the confidence model.")
+    ] = 20.0,
+    out: Annotated[Path, typer.Option(help="Where to write the ranker JSON.")] = Path(
+        "src/qa/ranker.json"
+    ),
+    l2: Annotated[float, typer.Option(help="L2 penalty of the ranker.")] = 1e-3,
+    ablation: Annotated[
+        bool, typer.Option(help="Also cross-validate without each family.")
+    ] = False,
+    cache: Annotated[Path, typer.Option(help="Keep the training indexes here.")] = Path(
+        ".cache/train"
+    ),
+    report: Annotated[Path, typer.Option(help="Markdown report of the cross-validation.")] = Path(
+        "eval/reports/ranker-cv.md"
+    ),
+) -> None:
+    """Fit the ranker and confidence model on SQuAD 2.0 + gold dev; report 5-fold CV figures."""
+    import numpy as np
+
+    from qa.corpus import read_corpus
+    from qa.datasets import load_gold, load_squad
+    from qa.evaluate import open_eval_engine
+    from qa.retrieve import ALL_FEATURES
+    from qa.train import collect, cross_validate, merge, save_ranker, train_final
+
+    settings = settings_for(seeds, None)
+    texts, items = load_squad(squad)
+    err(f"collecting candidates for {len(items)} SQuAD questions")
+    engine = open_eval_engine(texts, settings, cache / squad.stem, log=err)
+    squad_ex = collect(items, engine, "squad")
+    documents, _ = read_corpus(settings.seeds_dir)
+    gold_texts = {d.doc_id: d.text for d in documents}
+    gold_items = [i for i in load_gold(gold, gold_texts) if i.split == "dev"]
+    gold_engine = open_eval_engine(
+        gold_texts, settings, cache / "gold", embedder=engine.embedder, log=err
+    )
+    gold_ex = collect(gold_items, gold_engine, "gold-dev", weight=gold_weight)
+    ex = merge([squad_ex, gold_ex])
+    squad_q = np.arange(len(squad_ex.group))
+    rows = {"all features": cross_validate(ex, squad_q, l2)}
+    if ablation:
+        for family, names in ABLATIONS.items():
+            kept = tuple(f for f in ALL_FEATURES if f.split(":")[-1] not in names)
+            rows[f"without {family}"] = cross_validate(ex, squad_q, l2, kept)
+    meta = {
+        "trained_on": [
+            str(squad),
+            f"{gold} (dev part; weight {gold_weight}, {calibration_gold_weight} for confidence)",
+        ],
+        "l2": l2,
+        "cv_squad": {k: round(v, 4) for k, v in rows["all features"].items()},
+    }
+    ranker = train_final(ex, l2, meta, {"gold-dev": calibration_gold_weight})
+    save_ranker(ranker, out)
+    keys = ["top1", "top5", "mrr", "confidence_auroc", "confidence_ece"]
+    keys += ["false_abstention_rate", "abstention_recall"]
+    lines = [
+        f"# Ranker cross-validation ({squad.name}, 5 folds grouped by article)",
+        "",
+        "| variant | " + " | ".join(keys) + " |",
+        "|---|" + "---:|" * len(keys),
+    ]
+    for name, got in rows.items():
+        lines.append(f"| {name} | " + " | ".join(f"{got[k]:.3f}" for k in keys) + " |")
+    text = "\n".join(lines) + "\n"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(text, encoding="utf-8")
+    typer.echo(text)
+    typer.echo(f"wrote {out}")
+
+
+def serve_workers(settings: Settings) -> None:
+    """Build the index once here, then run `settings.workers` processes that each load it.
+
+    The workers are fresh interpreters started by uvicorn; they read their settings from QA_*
+    variables, so this process's settings are written there (each worker's thread budget being
+    its share of the cores). The FAISS stores are memory-mapped, so the workers share one copy
+    of the vectors in the page cache.
+    """
+    import os
+
+    import uvicorn
+
+    from qa.embed import ModelError
+    from qa.engine import ModelLoader, prepare_index
+    from qa.index import IndexUnavailable
+    from qa.runtime import resolve_threads
+
+    try:
+        built, report = prepare_index(settings, ModelLoader(settings), log=err)
+    except (ModelError, IndexUnavailable, FileNotFoundError) as error:
+        err(f"error: {error}")
+        raise typer.Exit(2) from None
+    if report.built:
+        err(summary_line(built, report.seconds))
+    del built
+    share = resolve_threads(settings.threads, settings.workers)
+    for name, value in settings.model_dump(mode="json").items():
+        if value is not None:
+            text = value if isinstance(value, str) else json.dumps(value)
+            os.environ[f"QA_{name.upper()}"] = text
+    os.environ["QA_THREADS"] = str(share)
+    err(
+        f"serving on http://{settings.host}:{settings.port} with {settings.workers} workers "
+        f"of {share} thread(s) each"
+    )
+    uvicorn.run(
+        "qa.api:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+    )
+
+
+@app.command()
+def bench(
+    out: Annotated[Path, typer.Option(help="Folder for the reports.")] = Path("bench/reports"),
+    smoke: Annotated[
+        bool, typer.Option("--smoke", help="Tiny sizes, seconds long (what CI runs).")
+    ] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only these sections: encoders inproc build http scaling."),
+    ] = None,
+    squad: Annotated[
+        Path | None, typer.Option(help="squad2-dev-half (SQuAD 2.0 JSON) for the build figures.")
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option(min=0.5, help="Seconds per HTTP load level.")
+    ] = None,
+    sizes: Annotated[
+        str | None, typer.Option(help="Vector counts of the scaling curve, comma-separated.")
+    ] = None,
+    big: Annotated[
+        int | None, typer.Option(min=0, help="Sentences of the large build corpus (0 = skip).")
+    ] = None,
+    load_tool: Annotated[
+        str, typer.Option(help="Load generator: auto (wrk when installed), wrk or python.")
+    ] = "auto",
+) -> None:
+    """Measure latency, throughput, build speed, cold start, memory and index scaling."""
+    from qa.bench import BenchConfig, run_bench
+    from qa.bench.suite import SECTIONS
+
+    settings = settings_for(None, None)
+    values: dict[str, Any] = {
+        "encoder": settings.encoder,
+        "encoder_cache": settings.encoder_cache,
+        "threads": settings.threads,
+        "seeds": settings.seeds_dir,
+        "load_tool": load_tool,
+    }
+    if only:
+        unknown = sorted(set(only) - set(SECTIONS))
+        if unknown:
+            raise typer.BadParameter(f"unknown sections {unknown}; choose from {SECTIONS}")
+        values["sections"] = tuple(only)
+    if squad is not None:
+        values["squad"] = squad
+    if duration is not None:
+        values["duration"] = duration
+    if sizes is not None:
+        values["scaling_sizes"] = tuple(int(x) for x in sizes.split(",") if x.strip())
+    if big is not None:
+        values["big_sentences"] = big
+    config = BenchConfig.smoke(out, **values) if smoke else BenchConfig(out=out, **values)
+    json_path, md_path = run_bench(config, log=err)
+    typer.echo(md_path.read_text(encoding="utf-8"))
+    typer.echo(f"reports: {json_path} {md_path}")
+
+
+@app.command()
+def add(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Article files (.txt / .md); doc_id = the name without extension."),
+    ],
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Add or replace articles: store them durably in the seeds folder and update the index.
+
+    A server on the same folders serves them within QA_RELOAD_INTERVAL seconds. Files that
+    cannot be added are reported by name (exit code 1); the others are still added.
+    """
+    from qa.corpus import ArticleError
+    from qa.engine import IndexUpdateFailed
+    from qa.library import Article, TooLarge, article_from_file
+
+    settings = settings_for(seeds, index)
+    articles: dict[str, Article] = {}
+    refused = 0
+    for path in files:
+        try:
+            article = article_from_file(
+                path.name, path.read_bytes(), doc_id=None, max_bytes=settings.max_article_bytes
+            )
+            if article.doc_id in articles:
+                raise ArticleError(f"doc_id {article.doc_id!r} is given twice")
+        except (ArticleError, TooLarge, OSError) as error:
+            err(f"not added: {path}: {error}")
+            refused += 1
+            continue
+        articles[article.doc_id] = article
+    if articles:
+        engine = open_engine(settings)
+        try:
+            outcomes = engine.write(list(articles.values()))
+        except IndexUpdateFailed as error:
+            err(f"error: {error}")
+            raise typer.Exit(2) from None
+        for outcome in outcomes:
+            sentences = len(outcome.document.sentences) if outcome.document else 0
+            typer.echo(f"{outcome.change} {outcome.doc_id} ({sentences} sentences)")
+    if refused:
+        err(f"{refused} file(s) not added")
+        raise typer.Exit(1)
+
+
+@app.command()
+def remove(
+    doc_ids: Annotated[list[str], typer.Argument(help="doc_ids of the articles to delete.")],
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Delete articles from the seeds folder (durably) and from the index."""
+    from qa.corpus import ArticleError
+    from qa.engine import IndexUpdateFailed
+    from qa.library import check_doc_id
+
+    settings = settings_for(seeds, index)
+    valid: list[str] = []
+    failed = 0
+    for doc_id in doc_ids:
+        try:
+            valid.append(check_doc_id(doc_id))
+        except ArticleError as error:
+            err(f"not removed: {error}")
+            failed += 1
+    if valid:
+        engine = open_engine(settings)
+        try:
+            outcomes = engine.remove(valid)
+        except IndexUpdateFailed as error:
+            err(f"error: {error}")
+            raise typer.Exit(2) from None
+        for outcome in outcomes:
+            if outcome.change == "missing":
+                err(f"not removed: no article with doc_id {outcome.doc_id!r}")
+                failed += 1
+            else:
+                typer.echo(f"removed {outcome.doc_id}")
+    if failed:
         raise typer.Exit(1)
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Every knob of the service; each field is set by the env var `QA_<NAME>`."""
 
-    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
+    # Inputs are kept out of error messages: they may be tokens.
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore", hide_input_in_errors=True)
 
     seeds_dir: Path = Field(Path("seeds"), description="Folder of articles (.txt / .md).")
     index_dir: Path = Field(Path("index"), description="Folder that `qa index` writes.")
@@ -22,8 +24,12 @@ class Settings(BaseSettings):
     )
     chunk_size: int = Field(3, ge=1, le=50, description="Sentences per chunk.")
     chunk_overlap: int = Field(1, ge=0, le=49, description="Sentences shared by adjacent chunks.")
-    abstain_threshold: float = Field(
-        0.5, ge=0.0, le=1.0, description="Answers with a lower confidence are withheld."
+    abstain_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Answers with a lower confidence are withheld; default: the threshold "
+        "chosen when the ranker was trained (`meta.abstain_threshold` in ranker.json).",
     )
     candidates: int = Field(
         30, ge=1, le=1000, description="Sentences and chunks fetched from the index per question."
@@ -33,8 +39,84 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `qa serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `qa serve` binds.")
-    threads: int = Field(0, ge=0, le=256, description="CPU threads for the encoder; 0 = cores.")
+    threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="CPU threads of one process (encoder, FAISS, BLAS; questions answered at "
+        "once); 0 = its share of the cores (cores / workers).",
+    )
     batch_size: int = Field(64, ge=1, le=4096, description="Sentences per encoder batch.")
+    encoder: Literal["onnx-int8", "onnx-fp32", "torch"] = Field(
+        "onnx-int8",
+        description="How sentences are embedded: the model exported to ONNX with int8 weights "
+        "(default; serving never imports torch), the same in fp32, or sentence-transformers on "
+        "torch. Changing it makes the index stale.",
+    )
+    encoder_cache: Path | None = Field(
+        None,
+        description="Folder of exported ONNX encoders; default $XDG_CACHE_HOME/qa/encoders.",
+    )
+    workers: int = Field(1, ge=1, le=64, description="Server processes for `qa serve`.")
+    feedback_path: Path = Field(
+        Path("feedback.jsonl"), description="JSON-lines file that POST /feedback appends to."
+    )
+    api_token: str | None = Field(
+        None,
+        min_length=16,
+        repr=False,
+        description="Bearer token that POST/PUT/DELETE /documents require; unset = writes off.",
+    )
+    read_token: str | None = Field(
+        None,
+        min_length=16,
+        repr=False,
+        description="Bearer token that reads (/ask, /documents, /health, /metrics) require; "
+        "unset = reads are open. The API token is accepted too.",
+    )
+    max_article_bytes: int = Field(
+        5 * 1024 * 1024, ge=1, le=1024**3, description="Largest article (UTF-8 bytes) accepted."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        le=1024**3,
+        description="Largest request body outside article uploads (e.g. POST /ask).",
+    )
+    reload_interval: float = Field(
+        1.0,
+        ge=0.0,
+        le=3600.0,
+        description="Seconds between checks for an index another process published "
+        "(`qa add`, another worker); 0 = never check.",
+    )
+    store: Literal["faiss", "milvus"] = Field(
+        "faiss",
+        description="Where the vectors are searched: FAISS files in the index folder (default) "
+        "or a Milvus collection (QA_MILVUS_*). Changing it makes the index stale.",
+    )
+    milvus_uri: str = Field(
+        "milvus.db",
+        min_length=1,
+        description="A local file path (Milvus Lite, one process) or http://host:19530 "
+        "(a Milvus server or cluster).",
+    )
+    milvus_token: str | None = Field(
+        None, repr=False, description="Milvus credentials, `user:password` or an API key."
+    )
+    milvus_collection: str = Field(
+        "qa",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,180}$",
+        description="Collection name prefix; each published index is `<prefix>_v<time>`.",
+    )
+    milvus_index: Literal["FLAT", "HNSW"] = Field(
+        "FLAT", description="Milvus index over the dense vectors (metric IP = cosine)."
+    )
+
+    @field_validator("api_token", "read_token", "milvus_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Settings:

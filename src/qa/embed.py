@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from dataclasses import dataclass
@@ -39,8 +40,10 @@ class ModelInfo:
 
     name: str
     path: str
-    weights_sha256: str
+    weights_sha256: str  # of the file the vectors come from: safetensors, or the exported .onnx
     dimension: int
+    encoder: str = "torch"  # "torch", "onnx-fp32" or "onnx-int8"
+    source_sha256: str = ""  # of the safetensors an exported encoder was made from
 
 
 def bundled_model_path() -> Path:
@@ -103,6 +106,8 @@ class SentenceTransformerEmbedder:
 
         if threads:
             torch.set_num_threads(threads)
+            with contextlib.suppress(RuntimeError):  # allowed once, before any parallel work
+                torch.set_num_interop_threads(1)
         try:
             self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         except Exception as err:  # the library raises many kinds; all mean "cannot load"
@@ -110,7 +115,7 @@ class SentenceTransformerEmbedder:
         dimension = self._model.get_embedding_dimension()
         if not dimension:
             raise ModelError(f"model at {folder} does not report its embedding size")
-        self._info = ModelInfo(name, str(folder), digest, int(dimension))
+        self._info = ModelInfo(name, str(folder), digest, int(dimension), "torch", digest)
 
     @property
     def fingerprint(self) -> ModelInfo:

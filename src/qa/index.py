@@ -12,6 +12,7 @@ Layout of the index folder::
         sentences.faiss          FAISS index over sentence_vectors
         chunks.faiss             FAISS index over chunk_vectors
         bm25/                    BM25 (bm25s) over the sentences, and term document frequencies
+        bm25_chunks/             the same over the chunks
 
 A build writes a new `v-*` folder under a temporary name, renames it into place and only then
 repoints `current`, so a reader sees the old index or the new one, never half of either.
@@ -38,12 +39,14 @@ import numpy as np
 from qa.corpus import Document, Span, fingerprint_files, read_corpus
 from qa.embed import Embedder, ModelInfo, sha256_file
 from qa.lexical import BM25_DIR, Lexical
-from qa.store import FaissStore, VectorStore
+from qa.store import EXACT_MAX, FaissStore, VectorStore, make_store
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-FORMAT_VERSION = 1
+    from qa.milvus_store import MilvusConfig
+
+FORMAT_VERSION = 2
 CURRENT = "current"
 MANIFEST = "manifest.json"
 DOCUMENTS = "documents.json"
@@ -51,7 +54,17 @@ SENTENCE_VECTORS = "sentence_vectors.npy"
 CHUNK_VECTORS = "chunk_vectors.npy"
 SENTENCE_INDEX = "sentences.faiss"
 CHUNK_INDEX = "chunks.faiss"
-_LIBRARIES = ("qa", "faiss-cpu", "sentence-transformers", "torch", "numpy", "pysbd")
+CHUNK_BM25_DIR = "bm25_chunks"
+_LIBRARIES = (
+    "qa",
+    "faiss-cpu",
+    "sentence-transformers",
+    "torch",
+    "onnxruntime",
+    "tokenizers",
+    "numpy",
+    "pysbd",
+)
 
 
 class IndexUnavailable(RuntimeError):
@@ -90,6 +103,7 @@ class Index:
     sentence_store: VectorStore
     chunk_store: VectorStore
     lexical: Lexical
+    chunk_lexical: Lexical
     # Derived tables, one row per sentence / chunk in corpus order.
     sentence_doc: NDArray[np.int32] = field(init=False)
     sentence_local: NDArray[np.int32] = field(init=False)
@@ -98,6 +112,9 @@ class Index:
     chunk_first: NDArray[np.int64] = field(init=False)
     chunk_last: NDArray[np.int64] = field(init=False)
     sentence_chunks: list[list[int]] = field(init=False)
+    doc_vectors: NDArray[np.float32] = field(init=False)
+    sentence_para: NDArray[np.int64] = field(init=False)
+    para_vectors: NDArray[np.float32] = field(init=False)
     doc_pos: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -125,6 +142,14 @@ class Index:
             for row in range(first, last):
                 self.sentence_chunks[row].append(c)
         self.doc_pos = {d.doc_id: i for i, d in enumerate(self.documents)}
+        # Article and paragraph vectors: normalised means of their sentences' (no model call).
+        keys = [(pos, s.paragraph) for pos, d in enumerate(self.documents) for s in d.sentences]
+        para_ids: dict[tuple[int, int], int] = {}
+        self.sentence_para = np.array(
+            [para_ids.setdefault(k, len(para_ids)) for k in keys], dtype=np.int64
+        )
+        self.doc_vectors = _group_means(self.sentence_vectors, self.sentence_doc, len(counts))
+        self.para_vectors = _group_means(self.sentence_vectors, self.sentence_para, len(para_ids))
         if len(self.sentence_vectors) != len(self.sentence_doc) or len(self.chunk_vectors) != len(
             self.chunk_first
         ):
@@ -144,11 +169,29 @@ class Index:
         doc, span, _ = self.span(row)
         return doc.text[span.start : span.end]
 
+    def window_text(self, first_row: int, last_row: int) -> str:
+        """Article text from sentence `first_row` through `last_row` (same article)."""
+        doc, first, _ = self.span(first_row)
+        last = self.span(last_row)[1]
+        return doc.text[first.start : last.end]
+
     def chunk_text(self, chunk: int) -> str:
         doc = self.documents[int(self.chunk_doc[chunk])]
         first = self.span(int(self.chunk_first[chunk]))[1]
         last = self.span(int(self.chunk_last[chunk]) - 1)[1]
         return doc.text[first.start : last.end]
+
+
+def _group_means(
+    vectors: NDArray[np.float32], groups: NDArray[np.integer[Any]], n: int
+) -> NDArray[np.float32]:
+    """Normalised mean vector of each group of rows."""
+    dim = vectors.shape[1] if vectors.ndim == 2 else 0
+    sums = np.zeros((n, dim), dtype=np.float64)
+    if len(vectors):
+        np.add.at(sums, groups, vectors)
+    norms = np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    return np.asarray(sums / norms, dtype=np.float32)
 
 
 # ---------------------------------------------------------------------------------- building
@@ -206,8 +249,12 @@ def build(
     skipped: Sequence[str] = (),
     batch_size: int = 64,
     progress: bool = False,
+    milvus: MilvusConfig | None = None,
 ) -> Index:
-    """Embed `documents` (reusing `previous` vectors of unchanged articles) into a new Index."""
+    """Embed `documents` (reusing `previous` vectors of unchanged articles) into a new Index.
+
+    With `milvus`, the vectors and texts go to a new Milvus collection instead of FAISS.
+    """
     started = time.perf_counter()
     model = embedder.fingerprint
     reuse = _reusable(previous, model, chunking)
@@ -241,22 +288,40 @@ def build(
             chunk_parts.append(chunk_vecs)
     sentence_vectors = np.ascontiguousarray(np.concatenate(sentence_parts), dtype=np.float32)
     chunk_vectors = np.ascontiguousarray(np.concatenate(chunk_parts), dtype=np.float32)
-    sentence_store = FaissStore(dim)
-    sentence_store.add(sentence_vectors)
-    chunk_store = FaissStore(dim)
-    chunk_store.add(chunk_vectors)
+    sentence_store: VectorStore
+    chunk_store: VectorStore
+    if milvus is None:
+        sentence_faiss = make_store(dim, len(sentence_vectors))
+        sentence_faiss.add(sentence_vectors)
+        chunk_faiss = make_store(dim, len(chunk_vectors))
+        chunk_faiss.add(chunk_vectors)
+        sentence_store, chunk_store = sentence_faiss, chunk_faiss
+        store_info: dict[str, Any] = {
+            "backend": "faiss",
+            "type": sentence_faiss.kind,
+            "exact_max": EXACT_MAX,
+            "sentences": sentence_faiss.describe(),
+            "chunks": chunk_faiss.describe(),
+        }
+    else:
+        sentence_store, chunk_store, store_info = _milvus_stores(
+            milvus, documents, chunking, sentence_vectors, chunk_vectors, model
+        )
     lexical = Lexical.build([d.text[s.start : s.end] for d in documents for s in d.sentences])
+    chunk_lexical = Lexical.build([t for d in documents for t in _texts(d, chunking)[1]])
     manifest = {
         "format_version": FORMAT_VERSION,
         "model": {
             "name": model.name,
             "weights_sha256": model.weights_sha256,
+            "encoder": model.encoder,
+            "source_weights_sha256": model.source_sha256 or model.weights_sha256,
             "dimension": dim,
             "normalized": True,
             "similarity": "cosine (inner product of normalised vectors)",
         },
         "chunking": {"size": chunking.size, "overlap": chunking.overlap},
-        "store": {"backend": "faiss", "type": "IndexFlatIP"},
+        "store": store_info,
         "articles": {d.doc_id: d.sha256 for d in documents},
         "sources": dict(sources) if sources is not None else {},
         "skipped": list(skipped),
@@ -278,7 +343,39 @@ def build(
         sentence_store,
         chunk_store,
         lexical,
+        chunk_lexical,
     )
+
+
+def _milvus_stores(
+    config: MilvusConfig,
+    documents: Sequence[Document],
+    chunking: Chunking,
+    sentence_vectors: NDArray[np.float32],
+    chunk_vectors: NDArray[np.float32],
+    model: ModelInfo,
+) -> tuple[VectorStore, VectorStore, dict[str, Any]]:
+    from qa.milvus_store import rows_of, write_collection
+
+    bounds = [chunking.bounds(len(d.sentences)) for d in documents]
+    props = {"qa.model": model.name, "qa.weights_sha256": model.weights_sha256}
+    name, sentences, chunks = write_collection(
+        config,
+        rows_of(documents, bounds, sentence_vectors, chunk_vectors),
+        model.dimension,
+        props,
+    )
+    info = {
+        "backend": "milvus",
+        "uri": config.uri,
+        "collection": name,
+        "prefix": config.collection,
+        "type": config.index_type,
+        "metric": "IP",
+        "sentences": len(sentences),
+        "chunks": len(chunks),
+    }
+    return sentences, chunks, info
 
 
 def _encode(
@@ -337,14 +434,16 @@ def save(index: Index, folder: Path) -> None:
     )
     _write(folder / SENTENCE_VECTORS, lambda p: np.save(p, index.sentence_vectors))
     _write(folder / CHUNK_VECTORS, lambda p: np.save(p, index.chunk_vectors))
-    _write(folder / SENTENCE_INDEX, index.sentence_store.save)
-    _write(folder / CHUNK_INDEX, index.chunk_store.save)
+    if index.manifest["store"]["backend"] == "faiss":  # Milvus: the manifest names the collection
+        _write(folder / SENTENCE_INDEX, index.sentence_store.save)
+        _write(folder / CHUNK_INDEX, index.chunk_store.save)
     index.lexical.save(folder / BM25_DIR)
+    index.chunk_lexical.save(folder / CHUNK_BM25_DIR)
     files = sorted(
         str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST
     )
     for name in files:
-        if name.startswith(BM25_DIR):
+        if name.startswith((BM25_DIR, CHUNK_BM25_DIR)):
             with (folder / name).open("rb+") as handle:
                 os.fsync(handle.fileno())
     index.manifest["files"] = {name: sha256_file(folder / name) for name in files}
@@ -370,35 +469,62 @@ def publish(index: Index, index_dir: Path, keep: int = 2) -> Path:
     link.symlink_to(version.name)
     os.replace(link, index_dir / CURRENT)
     _fsync_dir(index_dir)
-    _prune(index_dir, keep)
+    _prune(index_dir, keep, index.sentence_store)
     return version
 
 
-def _prune(index_dir: Path, keep: int) -> None:
+def _prune(index_dir: Path, keep: int, store: object = None) -> None:
     """Remove old versions and abandoned temporary folders (readers may hold the last few)."""
     current = (index_dir / CURRENT).resolve().name
     versions = sorted((p for p in index_dir.glob("v-*") if p.is_dir()), key=lambda p: p.name)
     for old in versions[: max(0, len(versions) - keep)]:
         if old.name != current:
+            _drop_collection(_read_manifest(old), store)
             shutil.rmtree(old, ignore_errors=True)
     for stale in index_dir.glob(".tmp-*"):
         if time.time() - stale.stat().st_mtime > 3600:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+def _drop_collection(manifest: dict[str, Any] | None, store: object) -> None:
+    """Drop the Milvus collection of a pruned version, through the new version's client."""
+    info = (manifest or {}).get("store", {})
+    client = getattr(store, "_client", None)
+    if info.get("backend") == "milvus" and client is not None:
+        try:
+            if client.has_collection(info["collection"]):
+                client.drop_collection(info["collection"])
+        except Exception:  # a leftover collection is harmless; the next prune retries
+            pass
+
+
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     """The manifest of the current index, or None when there is none readable."""
+    return _read_manifest(index_dir / CURRENT)
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads((index_dir / CURRENT / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
 
 
-def load(index_dir: Path, *, verify: bool = True) -> Index:
-    """Load the current index; refuse (IndexUnavailable) one that is missing or fails its hashes."""
-    folder = index_dir / CURRENT
-    manifest = read_manifest(index_dir)
+def load(index_dir: Path, *, verify: bool = True, milvus: MilvusConfig | None = None) -> Index:
+    """Load the current index; refuse (IndexUnavailable) one that is missing or fails its hashes.
+
+    A Milvus-backed index reconnects through `milvus` (else the URI in its manifest) and checks
+    the collection's model and row counts.
+    """
+    # Resolved once: a publish that repoints `current` meanwhile cannot mix two versions' files.
+    return _load_version((index_dir / CURRENT).resolve(), index_dir, verify, milvus)
+
+
+def _load_version(
+    folder: Path, index_dir: Path, verify: bool, milvus: MilvusConfig | None
+) -> Index:
+    manifest = _read_manifest(folder)
     if manifest is None:
         raise IndexUnavailable(f"no index at {index_dir} (run `qa index`)")
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -428,9 +554,9 @@ def load(index_dir: Path, *, verify: bool = True) -> Index:
         ]
         sentence_vectors = np.load(folder / SENTENCE_VECTORS)
         chunk_vectors = np.load(folder / CHUNK_VECTORS)
-        sentence_store = FaissStore.load(folder / SENTENCE_INDEX)
-        chunk_store = FaissStore.load(folder / CHUNK_INDEX)
+        sentence_store, chunk_store = _open_stores(folder, manifest, milvus)
         lexical = Lexical.load(folder / BM25_DIR)
+        chunk_lexical = Lexical.load(folder / CHUNK_BM25_DIR)
         return Index(
             manifest,
             documents,
@@ -439,11 +565,30 @@ def load(index_dir: Path, *, verify: bool = True) -> Index:
             sentence_store,
             chunk_store,
             lexical,
+            chunk_lexical,
         )
     except IndexUnavailable:
         raise
     except Exception as err:  # any unreadable file means the same thing to the caller
         raise IndexUnavailable(f"index at {index_dir} is unreadable ({err}); rebuild it") from err
+
+
+def _open_stores(
+    folder: Path, manifest: dict[str, Any], milvus: MilvusConfig | None
+) -> tuple[VectorStore, VectorStore]:
+    info = manifest.get("store", {})
+    if info.get("backend", "faiss") == "faiss":
+        return FaissStore.load(folder / SENTENCE_INDEX), FaissStore.load(folder / CHUNK_INDEX)
+    from qa.milvus_store import MilvusConfig, open_collection
+
+    config = milvus or MilvusConfig(info["uri"], index_type=info.get("type", "FLAT"))
+    return open_collection(
+        config,
+        info["collection"],
+        manifest["model"]["weights_sha256"],
+        int(info["sentences"]),
+        int(info["chunks"]),
+    )
 
 
 # ------------------------------------------------------------------------------- staleness
@@ -454,8 +599,10 @@ def stale_reasons(
     sources: dict[str, str],
     model: ModelInfo | str,
     chunking: Chunking,
+    milvus: MilvusConfig | None = None,
 ) -> list[str]:
-    """Why an index with `manifest` does not match the seeds, model and chunking; [] if it does."""
+    """Why an index with `manifest` does not match the seeds, model, chunking and store backend
+    (`milvus`, or FAISS when None); [] if it does."""
     if manifest is None:
         return ["no index yet"]
     reasons = []
@@ -466,6 +613,15 @@ def stale_reasons(
         reasons.append("embedding model changed")
     if manifest.get("chunking") != {"size": chunking.size, "overlap": chunking.overlap}:
         reasons.append("chunking changed")
+    store = manifest.get("store", {})
+    if store.get("backend", "faiss") != ("faiss" if milvus is None else "milvus"):
+        reasons.append("store backend changed")
+    elif milvus is not None and (
+        store.get("uri") != milvus.uri
+        or store.get("prefix") != milvus.collection
+        or store.get("type") != milvus.index_type
+    ):
+        reasons.append("Milvus URI, collection or index type changed")
     old = manifest.get("sources", {})
     added = sorted(set(sources) - set(old))
     removed = sorted(set(old) - set(sources))
@@ -475,6 +631,24 @@ def stale_reasons(
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             reasons.append(f"{label}: {shown}")
     return reasons
+
+
+def _last_intact(
+    index_dir: Path, milvus: MilvusConfig | None, log: Callable[[str], None]
+) -> Index | None:
+    """The newest earlier version that still passes its checks: rebuilding a damaged index from
+    it re-embeds only the articles changed since, not all of them."""
+    current = (index_dir / CURRENT).resolve().name
+    for folder in sorted(index_dir.glob("v-*"), key=lambda p: p.name, reverse=True):
+        if folder.name == current or not folder.is_dir():
+            continue
+        try:
+            index = _load_version(folder, index_dir, True, milvus)
+        except IndexUnavailable:
+            continue
+        log(f"reusing the vectors of the intact earlier version {folder.name}")
+        return index
+    return None
 
 
 @contextmanager
@@ -509,6 +683,7 @@ def ensure_index(
     batch_size: int = 64,
     progress: bool = False,
     log: Callable[[str], None] = lambda _msg: None,
+    milvus: MilvusConfig | None = None,
 ) -> tuple[Index, BuildReport]:
     """Load the index when it matches the seeds folder and model; otherwise (re)build it first.
 
@@ -519,13 +694,18 @@ def ensure_index(
     with build_lock(index_dir):
         sources = fingerprint_files(seeds_dir)
         previous: Index | None = None
+        damaged = False
         try:
-            previous = load(index_dir)
+            previous = load(index_dir, milvus=milvus)
         except IndexUnavailable as err:
             if read_manifest(index_dir) is not None:
                 log(f"existing index not usable: {err}")
+            damaged = (index_dir / CURRENT).is_symlink()
+            previous = _last_intact(index_dir, milvus, log) if damaged else None
         manifest = previous.manifest if previous is not None else None
-        reasons = stale_reasons(manifest, sources, weights_sha256, chunking)
+        reasons = stale_reasons(manifest, sources, weights_sha256, chunking, milvus)
+        if damaged:
+            reasons.insert(0, "the published index is damaged")
         if previous is not None and not reasons:
             problems = list(previous.manifest.get("skipped", []))
             return previous, BuildReport(False, [], problems, time.perf_counter() - started)
@@ -542,6 +722,7 @@ def ensure_index(
             skipped=problems,
             batch_size=batch_size,
             progress=progress,
+            milvus=milvus,
         )
         publish(index, index_dir)
         return index, BuildReport(True, reasons, problems, time.perf_counter() - started)

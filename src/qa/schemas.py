@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 MAX_QUESTION_CHARS = 1000
 
@@ -39,7 +50,10 @@ class CitationOut(BaseModel):
     start: int = Field(description="Character offset where the span starts in the article.")
     end: int = Field(description="Character offset where the span ends (exclusive).")
     text: str
-    score: float = Field(description="Estimated probability that this sentence answers.")
+    score: float = Field(
+        description="The ranker's share of belief (0-1, summing to 1 over all candidates) "
+        "that this sentence is the answer."
+    )
 
 
 class AskResponse(BaseModel):
@@ -84,3 +98,108 @@ class ErrorOut(BaseModel):
 
     error: str
     detail: object | None = None
+
+
+MAX_ANSWER_CHARS = 10_000
+
+
+class FeedbackRequest(BaseModel):
+    """A person's 👍 / 👎 on one answer (or on an abstention: `answer` and `doc_id` null)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: StrictStr = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS)
+    answer: StrictStr | None = Field(
+        None, max_length=MAX_ANSWER_CHARS, description="The answer shown; null for 'no answer'."
+    )
+    doc_id: StrictStr | None = Field(
+        None, pattern=r"^[A-Za-z0-9._-]{1,128}$", description="Article of the answer's citation."
+    )
+    sentence_index: StrictInt | None = Field(
+        None, ge=0, description="The cited sentence's number within its article."
+    )
+    helpful: StrictBool
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question must not be blank")
+        return value
+
+    @model_validator(mode="after")
+    def _cited(self) -> FeedbackRequest:
+        if (self.doc_id is None) != (self.sentence_index is None):
+            raise ValueError("doc_id and sentence_index go together: give both or neither")
+        if self.answer is not None and self.doc_id is None:
+            raise ValueError("an answer needs the doc_id and sentence_index it cites")
+        return self
+
+
+class FeedbackOut(BaseModel):
+    saved: bool
+
+
+class WebConfig(BaseModel):
+    """What the chat page needs to know to describe answers in words."""
+
+    abstain_threshold: float = Field(description="Lower confidences are withheld: 'low'.")
+    high_confidence: float = Field(description="From here on, confidence is called 'high'.")
+    max_question_chars: int
+
+
+# ------------------------------------------------------------------------- writes and ops
+
+DOC_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$"
+
+
+class ArticleIn(BaseModel):
+    """An article's new content (PUT /documents/{doc_id})."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: StrictStr | None = Field(
+        None,
+        min_length=1,
+        max_length=300,
+        description="One line; stored as a Markdown `# ` heading above the text (a .md file). "
+        "Without it the title is the text's own `# ` heading or the doc_id.",
+    )
+    text: StrictStr = Field(
+        ...,
+        min_length=1,
+        description="The article, plain text or Markdown; served back exactly as sent.",
+    )
+
+
+class NewArticle(ArticleIn):
+    """An article to add (POST /documents)."""
+
+    doc_id: StrictStr | None = Field(
+        None,
+        pattern=DOC_ID_PATTERN,
+        description="1-128 letters, digits, '.', '_' or '-', not starting with '.'; default: "
+        "a slug of the title or first line plus a hash of the text.",
+        examples=["tokyo-summit-2025"],
+    )
+
+
+class ArticleStored(BaseModel):
+    """An article as stored and indexed."""
+
+    doc_id: str
+    title: str
+    sentences: int
+    sha256: str = Field(description="sha256 of the article's file in the seeds folder.")
+    change: Literal["created", "replaced", "unchanged"]
+
+
+class Live(BaseModel):
+    status: Literal["alive"]
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    documents: int
+    index_version: str | None = Field(description="The index folder being served.")
+    index_loaded_at: str

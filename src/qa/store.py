@@ -2,17 +2,32 @@
 
 Vectors are L2-normalised, so inner product equals cosine similarity and a flat inner-product
 index gives exact cosine search.
+
+`make_store` picks the FAISS index by size: exact (`IndexFlatIP`) while a scan of every vector
+is cheap, an HNSW graph (`IndexHNSWFlat`, inner product) above `exact_max`, where a flat scan
+would dominate a question's time (about 4 ms at 100k vectors and 40 ms at 1M on one core).
+The HNSW parameters come from the scaling curve in `qa bench` (recall@10 against exact search
+on vectors with the spectrum of real all-MiniLM-L6-v2 embeddings). Both keep their vectors in
+flat storage, so FAISS can memory-map them on load: several server processes then share one
+copy in the page cache instead of holding one each.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+EXACT_MAX = 50_000
+# Graph degree and build/search beam widths; efSearch is the smallest that kept recall@10
+# >= 0.98 against exact search up to 1M vectors in `qa bench` (see bench/reports/latest.md).
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
 
 
 class VectorStore(Protocol):
@@ -31,14 +46,53 @@ class VectorStore(Protocol):
     def save(self, path: Path) -> None: ...
 
 
+def make_store(dimension: int, n: int, exact_max: int | None = None) -> FaissStore:
+    """An empty store suited to `n` vectors: exact up to `exact_max` (EXACT_MAX), HNSW above."""
+    if n <= (EXACT_MAX if exact_max is None else exact_max):
+        return FaissStore(dimension)
+    return FaissStore.hnsw(dimension)
+
+
 class FaissStore:
-    """Exact inner-product search with FAISS (`IndexFlatIP`)."""
+    """Inner-product search with FAISS: exact (`IndexFlatIP`) or approximate (`IndexHNSWFlat`)."""
 
     def __init__(self, dimension: int, index: object | None = None) -> None:
         import faiss
 
         self.dimension = dimension
         self._index = index if index is not None else faiss.IndexFlatIP(dimension)
+
+    @classmethod
+    def hnsw(
+        cls,
+        dimension: int,
+        m: int = HNSW_M,
+        ef_construction: int = HNSW_EF_CONSTRUCTION,
+        ef_search: int = HNSW_EF_SEARCH,
+    ) -> FaissStore:
+        """An HNSW graph over inner product; HNSW numbers vectors in add order, as flat does."""
+        import faiss
+
+        index = faiss.IndexHNSWFlat(dimension, m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = ef_construction
+        index.hnsw.efSearch = ef_search  # saved with the index
+        return cls(dimension, index)
+
+    @property
+    def kind(self) -> str:
+        """The FAISS class name, e.g. `IndexFlatIP` or `IndexHNSWFlat`."""
+        return type(self._index).__name__
+
+    def describe(self) -> dict[str, Any]:
+        """Type and parameters, as recorded in the manifest."""
+        out: dict[str, Any] = {"type": self.kind, "vectors": len(self)}
+        hnsw = getattr(self._index, "hnsw", None)
+        if hnsw is not None:
+            out["metric"] = "inner_product"
+            out["M"] = int(hnsw.nb_neighbors(1))  # layer 0 has 2*M links, the others M
+            out["efConstruction"] = int(hnsw.efConstruction)
+            out["efSearch"] = int(hnsw.efSearch)
+        return out
 
     def __len__(self) -> int:
         return int(self._index.ntotal)  # type: ignore[attr-defined]
@@ -60,8 +114,15 @@ class FaissStore:
         faiss.write_index(self._index, str(path))  # type: ignore[call-overload]
 
     @classmethod
-    def load(cls, path: Path) -> FaissStore:
+    def load(cls, path: Path, *, mmap: bool = True) -> FaissStore:
+        """Read a saved store; its vectors memory-mapped (shared between processes) if `mmap`."""
         import faiss
 
-        index = faiss.read_index(str(path))
+        if mmap:
+            try:
+                index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+            except RuntimeError:  # an index type FAISS cannot map: read it into memory
+                index = faiss.read_index(str(path))
+        else:
+            index = faiss.read_index(str(path))
         return cls(int(index.d), index)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ SECURITY_HEADERS = {
 HIGH_CONFIDENCE = 0.8
 
 FEEDBACK_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No token (when QA_READ_TOKEN is set)"},
+    403: {"model": ErrorOut, "description": "Wrong token"},
+    413: {"model": ErrorOut, "description": "Request body too large"},
     422: {"model": ErrorOut, "description": "Invalid input"},
     503: {"model": ErrorOut, "description": "The index is still loading"},
 }
@@ -54,8 +58,11 @@ class _SecureStaticFiles(StaticFiles):
         return response
 
 
-def install_web(app: FastAPI, settings: Settings) -> None:
-    """Serve the chat page at / with its files under /static, plus /config and /feedback."""
+def install_web(app: FastAPI, settings: Settings, *, dependencies: Sequence[Any] = ()) -> None:
+    """Serve the chat page at / with its files under /static, plus /config and /feedback.
+
+    `dependencies` guard POST /feedback (the read token); the page and /config are public.
+    """
     feedback_log = FeedbackLog(settings.feedback_path)
     router = APIRouter()
 
@@ -64,20 +71,32 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         return FileResponse(STATIC_DIR / "index.html", headers=SECURITY_HEADERS)
 
     @router.get("/config", response_model=WebConfig)
-    def config() -> WebConfig:
+    def config(request: Request) -> WebConfig:
         """How the page words confidence: "low", "medium" or "high".
 
         Low is below `abstain_threshold` (such answers are withheld), high is from
         `high_confidence` on (0.8, or the threshold when that is higher), medium in between.
         """
+        engine = getattr(request.app.state, "engine", None)
+        threshold = float(
+            engine.abstain_threshold
+            if engine is not None
+            else settings.abstain_threshold
+            if settings.abstain_threshold is not None
+            else 0.5
+        )
         return WebConfig(
-            abstain_threshold=settings.abstain_threshold,
-            high_confidence=max(HIGH_CONFIDENCE, settings.abstain_threshold),
+            abstain_threshold=threshold,
+            high_confidence=max(HIGH_CONFIDENCE, threshold),
             max_question_chars=MAX_QUESTION_CHARS,
         )
 
     @router.post(
-        "/feedback", status_code=201, response_model=FeedbackOut, responses=FEEDBACK_ERRORS
+        "/feedback",
+        status_code=201,
+        response_model=FeedbackOut,
+        responses=FEEDBACK_ERRORS,
+        dependencies=list(dependencies),
     )
     def feedback(body: FeedbackRequest, request: Request) -> FeedbackOut:
         """Record a 👍 / 👎 on an answer in the feedback file (`QA_FEEDBACK_PATH`)."""

@@ -126,8 +126,12 @@ def web_seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def live(web_seeds: Path) -> Iterator[Live]:
     """The app over the small test corpus with the fast fake embedder."""
     work = web_seeds.parent
+    # The threshold is pinned: the fake embedder's confidences are not the real model's.
     settings = Settings(
-        seeds_dir=web_seeds, index_dir=work / "index", feedback_path=work / "feedback.jsonl"
+        seeds_dir=web_seeds,
+        index_dir=work / "index",
+        feedback_path=work / "feedback.jsonl",
+        abstain_threshold=0.5,
     )
     engine, _ = Engine.open(settings, embedder=FakeEmbedder())
     with serve(settings, engine) as url:

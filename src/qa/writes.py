@@ -1,0 +1,191 @@
+"""HTTP routes that change the articles: POST, PUT and DELETE /documents, behind QA_API_TOKEN.
+
+A body is JSON (`{"doc_id"?, "title"?, "text"}`) or a multipart upload of one `.txt` / `.md`
+file in the field `file`. A write returns once the article is durable in the seeds folder and
+the index answering from it is being served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import anyio
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from qa.auth import AUTH_ERRORS, Writer
+from qa.config import Settings
+from qa.corpus import ArticleError
+from qa.deps import EngineDep
+from qa.engine import DocIdTaken, IndexUpdateFailed, Outcome
+from qa.library import Article, TooLarge, article_from_file, article_from_text, check_doc_id
+from qa.schemas import DOC_ID_PATTERN, ArticleIn, ArticleStored, ErrorOut, NewArticle
+
+T = TypeVar("T")
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Malformed multipart body"},
+    **AUTH_ERRORS,
+    413: {"model": ErrorOut, "description": "Article or request body too large"},
+    415: {"model": ErrorOut, "description": "Body is neither JSON nor a multipart upload"},
+    422: {"model": ErrorOut, "description": "Invalid article, doc_id or body"},
+    503: {"model": ErrorOut, "description": "Not ready, or the index could not be updated"},
+}
+_UPLOAD_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "One .txt or .md file."},
+    },
+    "required": ["file"],
+    "additionalProperties": False,
+}
+
+
+def _body(model: type[ArticleIn]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": model.model_json_schema()},
+                "multipart/form-data": {"schema": _UPLOAD_SCHEMA},
+            },
+        }
+    }
+
+
+DocId = Annotated[
+    str, Path(pattern=DOC_ID_PATTERN, description="The article's id (its file name's stem).")
+]
+
+
+def install_writes(app: FastAPI, settings: Settings) -> None:
+    """POST /documents, PUT and DELETE /documents/{doc_id}."""
+    router = APIRouter(tags=["documents"], dependencies=[Writer])
+    # One write at a time waits for a thread; the others wait here, without holding any.
+    one_writer = anyio.CapacityLimiter(1)
+
+    async def run(function: Callable[..., T], *args: Any, write: bool = True) -> T:
+        limiter = one_writer if write else None  # reading an article needs no turn
+        try:
+            return await anyio.to_thread.run_sync(function, *args, limiter=limiter)
+        except TooLarge as err:
+            raise HTTPException(413, str(err)) from None
+        except ArticleError as err:
+            raise HTTPException(422, str(err)) from None
+        except DocIdTaken as err:
+            raise HTTPException(409, str(err)) from None
+        except IndexUpdateFailed as err:
+            raise HTTPException(503, str(err)) from None
+        except OSError as err:  # the seeds folder: full disk, permissions
+            raise HTTPException(
+                503, f"the seeds folder could not be changed ({err.strerror or err}); try again"
+            ) from None
+
+    async def read_article(request: Request, doc_id: str | None) -> Article:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        max_bytes = settings.max_article_bytes
+        if kind == "application/json":
+            model = ArticleIn if doc_id else NewArticle
+            try:
+                body = model.model_validate_json(await request.body())
+            except ValidationError as err:
+                errors = [{**e, "loc": ("body", *e["loc"])} for e in err.errors()]
+                raise RequestValidationError(errors) from None
+            given = doc_id or getattr(body, "doc_id", None)
+            return await run(
+                lambda: article_from_text(
+                    body.text, doc_id=given, title=body.title, max_bytes=max_bytes
+                ),
+                write=False,
+            )
+        if kind == "multipart/form-data":
+            form = await request.form(max_files=1, max_fields=16)
+            extra = sorted(set(form.keys()) - {"file"})
+            if extra:
+                raise HTTPException(
+                    422, f'unexpected form fields {extra[:5]}; send only the file, as "file"'
+                )
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise HTTPException(
+                    422, 'a multipart upload needs one file, with its name, in the field "file"'
+                )
+            data = await upload.read(max_bytes + 1)
+            name = upload.filename
+            return await run(
+                lambda: article_from_file(name, data, doc_id=doc_id, max_bytes=max_bytes),
+                write=False,
+            )
+        raise HTTPException(
+            415,
+            'send the article as application/json {"text": ...} or as multipart/form-data '
+            'with the file in the field "file"',
+        )
+
+    @router.post(
+        "/documents",
+        status_code=201,
+        response_model=ArticleStored,
+        responses={409: {"model": ErrorOut, "description": "doc_id exists"}, **_ERRORS},
+        openapi_extra=_body(NewArticle),
+    )
+    async def add_document(request: Request, engine: EngineDep) -> ArticleStored:
+        """Add an article; 409 if its doc_id exists (PUT replaces)."""
+        article = await read_article(request, None)
+        (outcome,) = await run(lambda: engine.write([article], create_only=True))
+        return _stored(outcome, article)
+
+    @router.put(
+        "/documents/{doc_id}",
+        response_model=ArticleStored,
+        responses={201: {"model": ArticleStored, "description": "Created"}, **_ERRORS},
+        openapi_extra=_body(ArticleIn),
+    )
+    async def replace_document(
+        doc_id: DocId, request: Request, response: Response, engine: EngineDep
+    ) -> ArticleStored:
+        """Replace an article (or create it: 201)."""
+        article = await read_article(request, _checked(doc_id))
+        (outcome,) = await run(engine.write, [article])
+        response.status_code = 201 if outcome.change == "created" else 200
+        return _stored(outcome, article)
+
+    @router.delete(
+        "/documents/{doc_id}",
+        status_code=204,
+        response_class=Response,
+        responses={404: {"model": ErrorOut, "description": "No such article"}, **_ERRORS},
+    )
+    async def delete_document(doc_id: DocId, engine: EngineDep) -> Response:
+        """Delete an article from the seeds folder and the index."""
+        (outcome,) = await run(engine.remove, [_checked(doc_id)])
+        if outcome.change == "missing":
+            raise HTTPException(404, f"no article with doc_id {doc_id!r}; see GET /documents")
+        return Response(status_code=204)
+
+    app.include_router(router)
+
+
+def _checked(doc_id: str) -> str:
+    try:
+        return check_doc_id(doc_id)
+    except ArticleError as err:
+        raise HTTPException(422, str(err)) from None
+
+
+def _stored(outcome: Outcome, article: Article) -> ArticleStored:
+    doc = article.document
+    return ArticleStored(
+        doc_id=doc.doc_id,
+        title=doc.title,
+        sentences=len(doc.sentences),
+        sha256=doc.sha256,
+        change="created"
+        if outcome.change == "created"
+        else "unchanged"
+        if outcome.change == "unchanged"
+        else "replaced",
+    )

@@ -1,0 +1,145 @@
+"""8 clients ask without pause while another adds, replaces and deletes 20 articles over HTTP:
+no errors, every citation matches the article as it was when cited, and in the end the index
+is exactly the seeds folder."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import uvicorn
+
+from qa.api import create_app
+from qa.config import Settings
+from qa.corpus import fingerprint_files, read_corpus
+from qa.engine import Engine
+from qa.index import load
+from tests.conftest import FakeEmbedder
+
+TOKEN = "concurrency-token-0123456789"
+ASKERS = 8
+ARTICLES = 20
+QUESTIONS = [
+    "Who welcomed the plan?",
+    "Where will semiconductor factories open?",
+    "Which report mentions the harbour?",
+    "What did the council decide about the bridge?",
+    "How many people came?",
+]
+
+
+@contextmanager
+def serve(settings: Settings, engine: Engine) -> Iterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(256)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(settings, engine), log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def article(i: int, version: int) -> str:
+    return (
+        f"Report {i} revision {version} mentions the harbour token hq{i}r{version}.\n"
+        f"The council decided about the bridge in district {i}. About {100 * i + version} "
+        "people came.\n"
+    )
+
+
+def test_readers_never_fail_or_see_a_mix_while_articles_change(settings: Settings) -> None:
+    settings = settings.model_copy(update={"api_token": TOKEN, "reload_interval": 0})
+    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
+    history: dict[str, list[str]] = {d.doc_id: [d.text] for d in engine.index.documents}
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: list[str] = []
+    latencies: list[float] = []
+
+    def ask(url: str, n: int) -> None:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            i = n
+            while not stop.is_set():
+                question = QUESTIONS[i % len(QUESTIONS)]
+                i += 1
+                started = time.perf_counter()
+                try:
+                    r = client.post("/ask", json={"question": question, "top_k": 5})
+                except httpx.HTTPError as err:
+                    errors.append(f"{question}: {err!r}")
+                    continue
+                latencies.append(time.perf_counter() - started)
+                if r.status_code != 200:
+                    errors.append(f"{question}: {r.status_code} {r.text}")
+                    continue
+                for c in r.json()["citations"]:
+                    with lock:
+                        versions = list(history.get(c["doc_id"], []))
+                    if not any(v[c["start"] : c["end"]] == c["text"] for v in versions):
+                        errors.append(f"citation matches no version of {c['doc_id']}: {c}")
+
+    def write(client: httpx.Client, method: str, doc_id: str, text: str | None) -> None:
+        if text is not None:
+            with lock:  # known before it can be served
+                history.setdefault(doc_id, []).append(text)
+        kwargs = {"json": {"text": text}} if text is not None else {}
+        r = client.request(method, f"/documents/{doc_id}", **kwargs)
+        assert r.status_code in (200, 201, 204), r.text
+        if text is not None:  # answerable as soon as the call returns
+            token = text.split()[8].rstrip(".")
+            cited = client.post("/ask", json={"question": f"Which mentions {token}?", "top_k": 5})
+            assert doc_id in {c["doc_id"] for c in cited.json()["citations"]}, token
+
+    with serve(settings, engine) as url:
+        askers = [threading.Thread(target=ask, args=(url, n), daemon=True) for n in range(ASKERS)]
+        for thread in askers:
+            thread.start()
+        started = time.perf_counter()
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        try:
+            with httpx.Client(base_url=url, headers=auth, timeout=30) as client:
+                for i in range(ARTICLES):
+                    write(client, "PUT", f"news-{i}", article(i, 0))
+                for i in range(0, ARTICLES, 2):
+                    write(client, "PUT", f"news-{i}", article(i, 1))
+                for i in range(1, ARTICLES, 2):
+                    write(client, "DELETE", f"news-{i}", None)
+            writing = time.perf_counter() - started
+            time.sleep(0.2)
+        finally:
+            stop.set()
+            for thread in askers:
+                thread.join(30)
+        listed = {d["doc_id"] for d in httpx.get(f"{url}/documents").json()}
+
+    assert not errors, errors[:5]
+    assert len(latencies) > ASKERS * 5
+    expected = {"chips", "quad"} | {f"news-{i}" for i in range(0, ARTICLES, 2)}
+    assert listed == expected
+    index = load(settings.index_dir)
+    assert index.manifest["sources"] == fingerprint_files(settings.seeds_dir)
+    documents, _ = read_corpus(settings.seeds_dir)
+    assert [(d.doc_id, d.sha256) for d in index.documents] == [
+        (d.doc_id, d.sha256) for d in documents
+    ]
+    latencies.sort()
+    p99 = latencies[int(0.99 * (len(latencies) - 1))]
+    print(
+        f"\n{3 * ARTICLES // 2 + ARTICLES // 2} writes in {writing:.1f} s; "
+        f"{len(latencies)} questions, p99 {p99 * 1000:.0f} ms"
+    )
