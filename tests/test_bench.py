@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -160,6 +161,7 @@ def test_smoke_run_writes_both_reports(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 def test_serve_with_two_workers_shares_one_index(tmp_path: Path) -> None:
+    import urllib.error
     import urllib.request
 
     with http.serve(SEEDS, tmp_path / "index", {}, workers=2, log_dir=tmp_path) as server:
@@ -168,8 +170,17 @@ def test_serve_with_two_workers_shares_one_index(tmp_path: Path) -> None:
             data=json.dumps({"question": "Who is the Prime Minister of Japan?"}).encode(),
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert response.status == 200 and "citations" in json.loads(response.read())
+        # Each worker loads on its own: one may answer /health while the other still says 503.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    assert response.status == 200 and "citations" in json.loads(response.read())
+                break
+            except urllib.error.HTTPError as err:
+                if err.code != 503 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
         assert len(http.process_tree(server.process.pid)) >= 3  # parent + 2 workers
     assert len(list((tmp_path / "index").glob("v-*"))) == 1  # built once, by the parent
 

@@ -458,6 +458,10 @@ def bench(
     load_tool: Annotated[
         str, typer.Option(help="Load generator: auto (wrk when installed), wrk or python.")
     ] = "auto",
+    update: Annotated[
+        Path | None,
+        typer.Option(help="A previous report's JSON; sections not run now keep its figures."),
+    ] = None,
 ) -> None:
     """Measure latency, throughput, build speed, cold start, memory and index scaling."""
     from qa.bench import BenchConfig, run_bench
@@ -484,6 +488,8 @@ def bench(
         values["scaling_sizes"] = tuple(int(x) for x in sizes.split(",") if x.strip())
     if big is not None:
         values["big_sentences"] = big
+    if update is not None:
+        values["update"] = update
     config = BenchConfig.smoke(out, **values) if smoke else BenchConfig(out=out, **values)
     json_path, md_path = run_bench(config, log=err)
     typer.echo(md_path.read_text(encoding="utf-8"))

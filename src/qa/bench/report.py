@@ -63,14 +63,21 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     out.append(_target("server peak RSS (seed corpus)", rss, "<= 500", "MB", _le(rss, 500)))
     sizes = _get(results, "scaling", "sizes") or {}
     if sizes:
+        from qa.store import HNSW_EF_CONSTRUCTION, HNSW_M
+
         largest = max(sizes, key=int)
-        chosen = _get(sizes, largest, "hnsw", "chosen") or {}
-        label = f"{int(largest):,} vectors (HNSW)"
+        key = f"hnsw_m{HNSW_M}_efc{HNSW_EF_CONSTRUCTION}"
+        entry = _get(sizes, largest, key) or {}
+        chosen = entry.get("chosen") or {}
+        label = f"{int(largest):,} vectors (HNSW M={HNSW_M}, efC={HNSW_EF_CONSTRUCTION})"
+        if chosen:
+            label += f", efSearch {chosen['efSearch']}"
         p50 = chosen.get("p50_ms")
         out.append(_target(f"query p50 at {label}", p50, "<= 30", "ms", _le(p50, 30)))
-        rss_big = _get(sizes, largest, "hnsw", "server_rss", "rss_mb")
+        rss_big = _get(entry, "server_rss", "rss_mb")
         out.append(_target(f"RSS at {label}", rss_big, "<= 2500", "MB", _le(rss_big, 2500)))
-        recall = chosen.get("recall@10")
+        best = max((s["recall@10"] for s in entry.get("sweep", [])), default=None)
+        recall = chosen.get("recall@10", best)
         out.append(_target(f"recall@10 at {label}", recall, ">= 0.98", "", _ge(recall, 0.98)))
     return out
 
@@ -117,10 +124,15 @@ def markdown(results: dict[str, Any]) -> str:
         f"({meta.get('cpu', '?')}), {meta.get('threads', '?')} threads, load generator "
         f"{meta.get('load_tool', '?')}; took {meta.get('seconds', '?')} s. Figures are as "
         "measured on a shared machine: compare variants within one run.",
-        "",
-        "## Targets",
-        "",
     ]
+    older = {k: v for k, v in meta.get("sections_from", {}).items() if v != "this run"}
+    if older:
+        lines += [
+            "Sections kept from an earlier run: "
+            + ", ".join(f"{k} ({v})" for k, v in older.items())
+            + ".",
+        ]
+    lines += ["", "## Targets", ""]
     rows = []
     for t in results.get("targets", []):
         met = {True: "yes", False: "**no**", None: "not run"}[t["met"]]
@@ -251,16 +263,19 @@ def _scaling_md(data: dict[str, Any]) -> list[str]:
     for size, row in data.get("sizes", {}).items():
         flat = row["flat"]
         rows.append([int(size), "Flat (exact)", "–", flat["p50_ms"], flat["p99_ms"], 1.0, 0.0])
-        for kind, knob in (("hnsw", "efSearch"), ("ivf_flat", "nprobe")):
-            entry = row.get(kind)
-            if not entry:
+        for kind, entry in row.items():
+            if kind == "flat":
                 continue
+            if kind.startswith("hnsw"):
+                name, knob = f"HNSW M={entry['M']} efC={entry['efConstruction']}", "efSearch"
+            else:
+                name, knob = f"IVF-Flat nlist {entry['nlist']}", "nprobe"
             for s in entry["sweep"]:
-                mark = " ◀" if s is entry["chosen"] or s == entry["chosen"] else ""
+                mark = " ◀" if s == entry.get("chosen") else ""
                 rows.append(
                     [
                         int(size),
-                        ("HNSW" if kind == "hnsw" else f"IVF-Flat nlist {entry['nlist']}") + mark,
+                        name + mark,
                         f"{knob} {s[knob]}",
                         s["p50_ms"],
                         s["p99_ms"],
@@ -268,12 +283,14 @@ def _scaling_md(data: dict[str, Any]) -> list[str]:
                         entry["build_s"],
                     ]
                 )
-        rss = _get(row, "hnsw", "server_rss")
-        if rss:
-            lines.append(
-                f"A fresh process loading the {int(size):,}-vector HNSW index (memory-mapped) "
-                f"and querying it peaks at {rss['rss_mb']:,} MB."
-            )
-            lines.append("")
+            rss = entry.get("server_rss")
+            if rss:
+                lines.append(
+                    f"A fresh process loading the {int(size):,}-vector {name} index "
+                    f"(memory-mapped, efSearch {entry['chosen'][knob]}) and querying it peaks at "
+                    f"{rss['rss_mb']:,} MB."
+                )
+                lines.append("")
     header = ["vectors", "index", "setting", "p50 ms", "p99 ms", "recall@10", "build s"]
-    return lines + _table(header, rows) + ["◀ = smallest setting with recall@10 ≥ 0.98.", ""]
+    legend = "◀ = cheapest setting with recall@10 ≥ 0.98 (none where a sweep never reached it)."
+    return [*lines, *_table(header, rows), legend, ""]

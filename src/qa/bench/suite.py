@@ -86,6 +86,8 @@ class BenchConfig:
     load_tool: str = "auto"
     keep_work: bool = False
     write_latest: bool = True
+    # A previous run's JSON: its figures are kept for the sections not run now.
+    update: Path | None = None
 
     @classmethod
     def smoke(cls, out: Path, **overrides: Any) -> BenchConfig:
@@ -166,7 +168,17 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> tuple[
     ctx = Context(config, work, threads, log)
     ctx.questions = _questions(config.gold)
     started = time.perf_counter()
+    earlier = "?"
+    if config.update is not None:
+        previous = json.loads(config.update.read_text(encoding="utf-8"))
+        ctx.results.update({k: v for k, v in previous.items() if k in SECTIONS})
+        earlier = previous.get("meta", {}).get("started_at", "?")
     ctx.results["meta"] = _meta(config, threads)
+    ctx.results["meta"]["sections_from"] = {
+        name: ("this run" if name in config.sections else f"run of {earlier}")
+        for name in SECTIONS
+        if name in config.sections or name in ctx.results
+    }
     try:
         for name, section in (
             ("encoders", _encoders),
@@ -176,6 +188,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> tuple[
             ("scaling", _scaling),
         ):
             if name in config.sections:
+                ctx.results.pop(name, None)
                 log(f"== {name}")
                 begun = time.perf_counter()
                 section(ctx)
@@ -192,7 +205,8 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> tuple[
     md_path = config.out / f"bench-{stamp}.md"
     json_path.write_text(json.dumps(ctx.results, indent=2, default=str) + "\n")
     md_path.write_text(markdown(ctx.results), encoding="utf-8")
-    if config.write_latest and set(config.sections) == set(SECTIONS):  # not partial runs
+    complete = set(config.sections) == set(SECTIONS) or config.update is not None
+    if config.write_latest and complete:  # a partial run never replaces the latest report
         shutil.copyfile(md_path, config.out / "latest.md")
         shutil.copyfile(json_path, config.out / "latest.json")
     return json_path, md_path
@@ -247,6 +261,16 @@ def _stats_ms(times_s: Sequence[float]) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------- sections
+
+
+def _squad_sentences(ctx: Context) -> list[str]:
+    squad = ctx.config.squad
+    if squad is None or not squad.is_file() or ctx.config.squad_articles:
+        return []
+    from qa.datasets import load_squad
+
+    texts, _ = load_squad(squad)
+    return _seed_sentences(_write_corpus(texts, ctx.work / "squad-sentences"))
 
 
 def _seed_sentences(seeds: Path) -> list[str]:
@@ -594,7 +618,9 @@ def _levels(
 def _scaling(ctx: Context) -> None:
     real = ctx.real_vectors
     if real is None:
-        texts = _seed_sentences(ctx.config.seeds) + ctx.questions
+        # The shape of the synthetic vectors is only as good as the covariance behind it: take
+        # the squad2-dev-half sentences (thousands) when present, else the seed sentences.
+        texts = _squad_sentences(ctx) or (_seed_sentences(ctx.config.seeds) + ctx.questions)
         real = ctx.embedder(ctx.config.encoder).encode(texts)
     sizes = ctx.config.scaling_sizes
     ctx.results["scaling"] = scaling.curve(
