@@ -27,8 +27,16 @@ def test_small_stores_are_exact_and_large_ones_hnsw() -> None:
         "metric": "inner_product",
         "M": store.HNSW_M,
         "efConstruction": store.HNSW_EF_CONSTRUCTION,
-        "efSearch": store.HNSW_EF_SEARCH,
+        "efSearch": store.ef_search_for(1001),
     }
+
+
+def test_the_search_beam_grows_with_the_store() -> None:
+    beams = [store.ef_search_for(n) for n in (1, 100_000, 100_001, 1_000_000, 5_000_000)]
+    assert beams == sorted(beams) and beams[0] < beams[-1]
+    assert make_store(8, 200_000, exact_max=10).describe()["efSearch"] == store.ef_search_for(
+        200_000
+    )
 
 
 def test_hnsw_rows_are_add_order_and_match_exact_search(tmp_path: Path) -> None:
@@ -78,7 +86,7 @@ def test_index_above_the_threshold_uses_hnsw_and_records_it(
     recorded = loaded.manifest["store"]
     assert recorded["backend"] == "faiss" and recorded["type"] == "IndexHNSWFlat"
     assert recorded["sentences"]["type"] == "IndexHNSWFlat"
-    assert recorded["sentences"]["efSearch"] == store.HNSW_EF_SEARCH
+    assert recorded["sentences"]["efSearch"] == store.ef_search_for(5)
     assert recorded["chunks"]["type"] == "IndexFlatIP"
     assert recorded["sentences"]["vectors"] == loaded.sentence_count == 5
     query = fake_embedder.encode(["Prime Minister Shigeru Ishiba welcomed the plan."])

@@ -146,12 +146,14 @@ def _cached(folder: Path, name: str, source_sha: str, verify: bool) -> Exported 
     meta = _read_meta(folder)
     if meta is None or meta.get("source_sha256") != source_sha or meta.get("recipe") != RECIPE:
         return None
+    if not isinstance(meta.get("files"), dict):  # written before file hashes were recorded
+        return None
     path = folder / str(meta.get("file", ""))
     if not path.is_file() or not (folder / "tokenizer.json").is_file():
         return None
     if verify and sha256_file(path) != meta.get("sha256"):
         return None
-    for extra, digest in dict(meta.get("files", {})).items():
+    for extra, digest in meta["files"].items():
         if not (folder / extra).is_file() or (verify and sha256_file(folder / extra) != digest):
             return None
     return Exported(path, str(meta["sha256"]), name, source_sha, str(meta["variant"]), 0.0)

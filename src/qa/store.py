@@ -7,7 +7,8 @@ index gives exact cosine search.
 is cheap, an HNSW graph (`IndexHNSWFlat`, inner product) above `exact_max`, where a flat scan
 would dominate a question's time (about 4 ms at 100k vectors and 40 ms at 1M on one core).
 The HNSW parameters come from the scaling curve in `qa bench` (recall@10 against exact search
-on vectors with the spectrum of real all-MiniLM-L6-v2 embeddings). Both keep their vectors in
+on vectors with the mean and covariance of real all-MiniLM-L6-v2 embeddings), the search beam
+growing with the number of vectors. Both keep their vectors in
 flat storage, so FAISS can memory-map them on load: several server processes then share one
 copy in the page cache instead of holding one each.
 """
@@ -22,12 +23,23 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+# A flat scan costs ~0.2 ms at 10k vectors and ~5 ms at 100k (one core, `qa bench`); up to 50k
+# it stays near the cost of encoding the question and is exact.
 EXACT_MAX = 50_000
-# Graph degree and build/search beam widths; efSearch is the smallest that kept recall@10
-# >= 0.98 against exact search up to 1M vectors in `qa bench` (see bench/reports/latest.md).
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+# Graph degree and build beam. From the scaling curve in bench/reports/latest.md: at 1M vectors
+# M=64 reached recall@10 0.995 at efSearch 1024 (10.8 ms) where M=32 needed efSearch 2048 for
+# 0.981 (11.5 ms); the denser graph costs 2.3x the build time and ~250 MB more at 1M.
+HNSW_M = 64
+HNSW_EF_CONSTRUCTION = 100
+# efSearch by size: the smallest that kept recall@10 >= 0.98 at the next size measured
+# (0.992 at 100k, 0.995 at 1M); beyond 1M it is doubled, unmeasured.
+HNSW_EF_SEARCH = ((100_000, 256), (1_000_000, 1024))
+HNSW_EF_SEARCH_BEYOND = 2048
+
+
+def ef_search_for(n: int) -> int:
+    """The HNSW search beam for a store of `n` vectors."""
+    return next((ef for limit, ef in HNSW_EF_SEARCH if n <= limit), HNSW_EF_SEARCH_BEYOND)
 
 
 class VectorStore(Protocol):
@@ -50,7 +62,7 @@ def make_store(dimension: int, n: int, exact_max: int | None = None) -> FaissSto
     """An empty store suited to `n` vectors: exact up to `exact_max` (EXACT_MAX), HNSW above."""
     if n <= (EXACT_MAX if exact_max is None else exact_max):
         return FaissStore(dimension)
-    return FaissStore.hnsw(dimension)
+    return FaissStore.hnsw(dimension, ef_search=ef_search_for(n))
 
 
 class FaissStore:
@@ -68,7 +80,7 @@ class FaissStore:
         dimension: int,
         m: int = HNSW_M,
         ef_construction: int = HNSW_EF_CONSTRUCTION,
-        ef_search: int = HNSW_EF_SEARCH,
+        ef_search: int = HNSW_EF_SEARCH[0][1],
     ) -> FaissStore:
         """An HNSW graph over inner product; HNSW numbers vectors in add order, as flat does."""
         import faiss

@@ -168,14 +168,17 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> tuple[
     ctx = Context(config, work, threads, log)
     ctx.questions = _questions(config.gold)
     started = time.perf_counter()
-    earlier = "?"
+    origin: dict[str, str] = {}
     if config.update is not None:
         previous = json.loads(config.update.read_text(encoding="utf-8"))
         ctx.results.update({k: v for k, v in previous.items() if k in SECTIONS})
-        earlier = previous.get("meta", {}).get("started_at", "?")
+        meta = previous.get("meta", {})
+        earlier = f"run of {meta.get('started_at', '?')}"
+        for name, source in meta.get("sections_from", {name: "" for name in SECTIONS}).items():
+            origin[name] = earlier if source in ("", "this run") else source
     ctx.results["meta"] = _meta(config, threads)
     ctx.results["meta"]["sections_from"] = {
-        name: ("this run" if name in config.sections else f"run of {earlier}")
+        name: ("this run" if name in config.sections else origin.get(name, "?"))
         for name in SECTIONS
         if name in config.sections or name in ctx.results
     }
