@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +84,37 @@ def real_embedder() -> Iterator[object]:
     from qa.embed import SentenceTransformerEmbedder
 
     yield SentenceTransformerEmbedder()
+
+
+@contextmanager
+def serve_app(settings: Settings, engine: object) -> Iterator[str]:
+    """Serve the app on a free loopback port in a background thread; yields the base URL."""
+    import uvicorn
+
+    from qa.api import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(256)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings, engine),  # type: ignore[arg-type]
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

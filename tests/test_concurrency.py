@@ -4,21 +4,16 @@ is exactly the seeds folder."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
-import uvicorn
 
-from qa.api import create_app
 from qa.config import Settings
 from qa.corpus import fingerprint_files, read_corpus
 from qa.engine import Engine
 from qa.index import load
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, serve_app
 
 TOKEN = "concurrency-token-0123456789"
 ASKERS = 8
@@ -30,28 +25,6 @@ QUESTIONS = [
     "What did the council decide about the bridge?",
     "How many people came?",
 ]
-
-
-@contextmanager
-def serve(settings: Settings, engine: Engine) -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(256)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings, engine), log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def article(i: int, version: int) -> str:
@@ -105,7 +78,7 @@ def test_readers_never_fail_or_see_a_mix_while_articles_change(settings: Setting
             cited = client.post("/ask", json={"question": f"Which mentions {token}?", "top_k": 5})
             assert doc_id in {c["doc_id"] for c in cited.json()["citations"]}, token
 
-    with serve(settings, engine) as url:
+    with serve_app(settings, engine) as url:
         askers = [threading.Thread(target=ask, args=(url, n), daemon=True) for n in range(ASKERS)]
         for thread in askers:
             thread.start()

@@ -39,6 +39,7 @@ import numpy as np
 from qa.corpus import Document, Span, fingerprint_files, read_corpus
 from qa.embed import Embedder, ModelInfo, sha256_file
 from qa.lexical import BM25_DIR, Lexical
+from qa.library import fsync_dir
 from qa.store import EXACT_MAX, FaissStore, VectorStore, make_store
 
 if TYPE_CHECKING:
@@ -401,14 +402,6 @@ def _encode(
 # ----------------------------------------------------------------------------- saving/loading
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write(path: Path, writer: Callable[[Path], object]) -> None:
     writer(path)
     with path.open("rb+") as handle:
@@ -451,7 +444,7 @@ def save(index: Index, folder: Path) -> None:
         folder / MANIFEST,
         lambda p: p.write_text(json.dumps(index.manifest, indent=2, ensure_ascii=False) + "\n"),
     )
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def publish(index: Index, index_dir: Path, keep: int = 2) -> Path:
@@ -468,7 +461,7 @@ def publish(index: Index, index_dir: Path, keep: int = 2) -> Path:
     link = index_dir / f".current-{os.getpid()}-{time.time_ns()}"
     link.symlink_to(version.name)
     os.replace(link, index_dir / CURRENT)
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
     _prune(index_dir, keep, index.sentence_store)
     return version
 

@@ -18,6 +18,12 @@ from pydantic import (
 MAX_QUESTION_CHARS = 1000
 
 
+def _question_not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("question must not be blank")
+    return value
+
+
 class AskRequest(BaseModel):
     """A question about the articles."""
 
@@ -33,12 +39,7 @@ class AskRequest(BaseModel):
     )
     top_k: int = Field(3, ge=1, le=20, strict=True, description="How many citations to return.")
 
-    @field_validator("question")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("question must not be blank")
-        return value
+    _not_blank = field_validator("question")(_question_not_blank)
 
 
 class CitationOut(BaseModel):
@@ -120,12 +121,7 @@ class FeedbackRequest(BaseModel):
     )
     helpful: StrictBool
 
-    @field_validator("question")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("question must not be blank")
-        return value
+    _not_blank = field_validator("question")(_question_not_blank)
 
     @model_validator(mode="after")
     def _cited(self) -> FeedbackRequest:

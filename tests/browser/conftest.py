@@ -7,16 +7,11 @@ it when /usr/bin/chromium is missing) and is launched by path.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -26,10 +21,9 @@ from playwright.sync_api import (
     ViewportSize,
 )
 
-from qa.api import create_app
 from qa.config import Settings
 from qa.engine import Engine
-from tests.conftest import ARTICLES, FakeEmbedder
+from tests.conftest import ARTICLES, FakeEmbedder, serve_app
 
 CHROMIUM = Path(os.environ.get("QA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -72,30 +66,6 @@ class PageWatch:
     csp: list[str] = field(default_factory=list)
 
 
-@contextmanager
-def serve(settings: Settings, engine: Engine) -> Iterator[str]:
-    """Serve the app on a free loopback port in a background thread; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings, engine), log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
@@ -134,7 +104,7 @@ def live(web_seeds: Path) -> Iterator[Live]:
         abstain_threshold=0.5,
     )
     engine, _ = Engine.open(settings, embedder=FakeEmbedder())
-    with serve(settings, engine) as url:
+    with serve_app(settings, engine) as url:
         yield Live(url, settings)
 
 

@@ -18,8 +18,8 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from qa.config import Settings
 from qa.engine import Engine
-from tests.browser.conftest import DESKTOP, MOBILE, Live, new_page, serve
-from tests.conftest import SEEDS
+from tests.browser.conftest import DESKTOP, MOBILE, Live, new_page
+from tests.conftest import SEEDS, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -34,7 +34,7 @@ def real_live(tmp_path_factory: pytest.TempPathFactory, real_embedder: object) -
         seeds_dir=SEEDS, index_dir=work / "index", feedback_path=work / "feedback.jsonl"
     )
     engine, _ = Engine.open(settings, embedder=real_embedder)  # type: ignore[arg-type]
-    with serve(settings, engine) as url:
+    with serve_app(settings, engine) as url:
         yield Live(url, settings)
 
 
