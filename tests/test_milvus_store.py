@@ -15,10 +15,8 @@ from qa.engine import Engine
 from qa.index import (
     Chunking,
     IndexUnavailable,
-    build,
     ensure_index,
     load,
-    publish,
     read_manifest,
 )
 from qa.library import article_from_text
@@ -101,7 +99,18 @@ def test_collection_of_another_model_or_missing_is_refused(
         load(index_dir, milvus=milvus)
     # ... and start-up rebuilds it rather than failing.
     rebuilt, report = _ensure(seeds_dir, index_dir, FakeEmbedder(), milvus)
-    assert report.built and rebuilt.manifest["store"]["collection"] != name
+    assert report.built and rebuilt.manifest["store"]["collection"] == name
+    assert load(index_dir, milvus=milvus).sentence_count == index.sentence_count
+
+
+def test_a_collection_of_another_model_is_never_written_to(
+    seeds_dir: Path, tmp_path: Path, milvus: MilvusConfig
+):
+    index, _ = _ensure(seeds_dir, tmp_path / "index", FakeEmbedder(), milvus)
+    name = index.manifest["store"]["collection"]
+    connect(milvus).alter_collection_properties(name, properties={"qa.weights_sha256": "0" * 64})
+    with pytest.raises(IndexUnavailable, match="another model"):
+        _ensure(seeds_dir, tmp_path / "other", FakeEmbedder(), milvus)
 
 
 def test_unreachable_server_is_a_clear_error_not_a_hang():
@@ -112,20 +121,85 @@ def test_unreachable_server_is_a_clear_error_not_a_hang():
     assert time.monotonic() - started < 30
 
 
-def test_publish_drops_the_collections_of_pruned_versions(
+def _rows_of(milvus: MilvusConfig, name: str, doc_id: str) -> dict[str, int]:
+    """Rows of `doc_id` in the collection, counted per article version (doc_key)."""
+    found = connect(milvus).query(
+        name, filter=f'doc_id == "{doc_id}"', output_fields=["doc_key"], limit=10_000
+    )
+    counts: dict[str, int] = {}
+    for row in found:
+        counts[row["doc_key"]] = counts.get(row["doc_key"], 0) + 1
+    return counts
+
+
+def _article(text: str, doc_id: str = "bridge") -> object:
+    return article_from_text(text, doc_id=doc_id, title=None, max_bytes=10_000)
+
+
+def test_writes_update_the_collection_in_place(
     seeds_dir: Path, tmp_path: Path, milvus: MilvusConfig
 ):
-    embedder = FakeEmbedder()
-    from qa.corpus import read_corpus
+    settings = Settings(
+        seeds_dir=seeds_dir,
+        index_dir=tmp_path / "index",
+        store="milvus",
+        milvus_uri=milvus.uri,
+        milvus_collection="inplace",
+    )
+    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
+    name = engine.index.manifest["store"]["collection"]
+    seed_rows = engine.index.manifest["store"]["rows_inserted"]
+    assert seed_rows == len(engine.index.sentence_store) + len(engine.index.chunk_store)
+    v1 = "The harbour bridge reopened on Monday. Repairs cost 40 million euros."
+    v2 = "The harbour bridge reopened on Tuesday. Repairs cost 45 million euros. It is wider."
+    engine.write([_article(v1)])
+    first = engine.index
+    # Only the new article was written, into the same collection.
+    assert first.manifest["store"]["collection"] == name
+    assert first.manifest["store"]["rows_inserted"] == 2 + 1  # 2 sentences, 1 chunk
+    engine.write([_article(v2)])
+    second = engine.index
+    assert second.manifest["store"]["rows_inserted"] == 3 + 1
+    # Both versions' rows are there (the previous index version is kept), and each index
+    # version finds only its own.
+    assert sorted(_rows_of(milvus, name, "bridge").values()) == [3, 4]
+    for index, want, other in ((first, "Monday", "Tuesday"), (second, "Tuesday", "Monday")):
+        _scores, rows = index.sentence_store.search(FakeEmbedder().encode(["bridge"]), 50)
+        texts = [index.sentence_text(int(r)) for r in rows[0] if r >= 0]
+        assert len(texts) == index.sentence_count
+        assert any(want in t for t in texts)
+        assert not any(other in t for t in texts)
+        hits = index.sentence_store.text_search("bridge reopened", 5)  # type: ignore[attr-defined]
+        assert want in index.sentence_text(hits[0][0])
+    # A third version prunes the first version's index, and with it v1's rows.
+    engine.write([_article(v2 + " Cyclists are pleased.")])
+    assert len(_rows_of(milvus, name, "bridge")) == 2
+    # Deleting it leaves its rows to the kept previous version until that is pruned too.
+    engine.remove(["bridge"])
+    assert len(_rows_of(milvus, name, "bridge")) == 1
+    engine.write([_article("The library opens late on Thursdays.", "library")])
+    assert _rows_of(milvus, name, "bridge") == {}
+    assert engine.index.sentence_count == len(engine.index.sentence_store)
 
-    documents, _ = read_corpus(seeds_dir)
-    names = []
-    for _ in range(3):
-        index = build(documents, embedder, Chunking(), milvus=milvus)
-        publish(index, tmp_path / "index", keep=2)
-        names.append(index.manifest["store"]["collection"])
-    left = set(connect(milvus).list_collections())
-    assert names[0] not in left and {names[1], names[2]} <= left
+
+def test_rows_left_by_an_interrupted_write_are_replaced(
+    seeds_dir: Path, tmp_path: Path, milvus: MilvusConfig
+):
+    from qa.milvus_store import collection_name
+
+    embedder = FakeEmbedder()
+    index, _ = _ensure(seeds_dir, tmp_path / "index", embedder, milvus)
+    name = collection_name(milvus, embedder.fingerprint.weights_sha256)
+    client = connect(milvus)
+    # Half of the article's rows vanish, as if a write died midway and left only some.
+    some = client.query(name, filter="kind == 0", output_fields=["id"], limit=10_000)
+    client.delete(name, ids=[r["id"] for r in some[::2]])
+    with pytest.raises(IndexUnavailable, match="rebuild"):
+        load(tmp_path / "index", milvus=milvus)
+    # A fresh build (no published index to trust) deletes the leftovers and writes all rows.
+    _rebuilt, report = _ensure(seeds_dir, tmp_path / "index", embedder, milvus)
+    assert report.built
+    assert load(tmp_path / "index", milvus=milvus).sentence_count == index.sentence_count
 
 
 def test_engine_writes_are_visible_to_the_next_question(
@@ -171,3 +245,20 @@ def test_a_failing_store_answers_503_not_500(seeds_dir: Path, tmp_path: Path, mi
         response = client.post("/ask", json={"question": "Who welcomed the plan?"})
     assert response.status_code == 503
     assert "vector store" in response.json()["error"]
+
+
+@pytest.mark.parametrize("mode", ["separate", "hybrid"])
+def test_candidates_come_from_milvus_full_text_search_too(
+    seeds_dir: Path, tmp_path: Path, mode: str
+):
+    milvus = MilvusConfig(str(tmp_path / "m.db"), collection="cand", search=mode)  # type: ignore[arg-type]
+    embedder = FakeEmbedder()
+    index, _ = _ensure(seeds_dir, tmp_path / "index", embedder, milvus)
+    gujarat = next(r for r in range(index.sentence_count) if "Gujarat" in index.sentence_text(r))
+    # A vector pointing nowhere near the sentence: only the words can find it.
+    away = -index.sentence_vectors[gujarat]
+    store = index.sentence_store
+    assert gujarat not in store.search(away[None, :], 2)[1][0]
+    found = store.candidates(away, "Gujarat factories", 2)  # type: ignore[attr-defined]
+    assert gujarat in found
+    assert len(found) <= 4 and all(0 <= r < index.sentence_count for r in found)

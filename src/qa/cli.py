@@ -64,10 +64,20 @@ def open_engine(settings: Settings) -> Any:
 
 def summary_line(index: Any, seconds: float) -> str:
     counts = index.manifest["counts"]
-    return (
+    line = (
         f"indexed {counts['articles']} articles, {counts['sentences']} sentences, "
         f"{counts['chunks']} chunks in {seconds:.1f} s"
     )
+    done = index.manifest.get("embedding", {})
+    if done.get("articles"):
+        took = max(float(done["seconds"]), 1e-3)
+        line += (
+            f"; embedded {done['articles']} articles ({done['articles'] / took:.1f}/s), "
+            f"{done['sentences']} sentences ({done['sentences'] / took:.1f}/s)"
+        )
+    if done.get("resumed_articles"):
+        line += f"; {done['resumed_articles']} articles resumed from an interrupted build"
+    return line
 
 
 @app.command()

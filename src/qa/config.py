@@ -107,10 +107,15 @@ class Settings(BaseSettings):
     milvus_collection: str = Field(
         "qa",
         pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,180}$",
-        description="Collection name prefix; each published index is `<prefix>_v<time>`.",
+        description="Collection name prefix; the collection is `<prefix>_<model hash>`.",
     )
     milvus_index: Literal["FLAT", "HNSW"] = Field(
         "FLAT", description="Milvus index over the dense vectors (metric IP = cosine)."
+    )
+    milvus_search: Literal["separate", "hybrid"] = Field(
+        "separate",
+        description="How Milvus finds candidates: a dense and a BM25 full-text search per "
+        "question and kind (`separate`, their union), or one hybrid search fusing both (RRF).",
     )
 
     @field_validator("api_token", "read_token", "milvus_token", mode="before")

@@ -38,6 +38,7 @@ import numpy as np
 
 from qa.corpus import Document, Span, fingerprint_files, read_corpus
 from qa.embed import Embedder, ModelInfo, sha256_file
+from qa.embed_corpus import GROUP_TEXTS, RESUME_DIR, discard_checkpoints, embed_corpus
 from qa.lexical import BM25_DIR, Lexical
 from qa.library import fsync_dir
 from qa.store import EXACT_MAX, FaissStore, VectorStore, make_store
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from qa.milvus_store import MilvusConfig
 
 FORMAT_VERSION = 2
+MILVUS_LAYOUT = "article-versions"  # rows keyed by (doc_id, sha256), updated in place
 CURRENT = "current"
 MANIFEST = "manifest.json"
 DOCUMENTS = "documents.json"
@@ -251,44 +253,31 @@ def build(
     batch_size: int = 64,
     progress: bool = False,
     milvus: MilvusConfig | None = None,
+    resume_dir: Path | None = None,
+    group_texts: int = GROUP_TEXTS,
+    log: Callable[[str], None] = lambda _msg: None,
 ) -> Index:
     """Embed `documents` (reusing `previous` vectors of unchanged articles) into a new Index.
 
+    Articles are embedded `group_texts` texts at a time; with `resume_dir`, each group is
+    checkpointed there and checkpoints of an interrupted build are reused (see embed_corpus).
     With `milvus`, the vectors and texts go to a new Milvus collection instead of FAISS.
     """
     started = time.perf_counter()
     model = embedder.fingerprint
     reuse = _reusable(previous, model, chunking)
-    pending: list[str] = []
-    where: list[tuple[int, str, int]] = []  # (doc position, "s" | "c", count) for new vectors
-    for pos, doc in enumerate(documents):
-        old = reuse.get(doc.doc_id)
-        if old is not None and old[0] == doc.sha256:
-            continue
-        sentences, chunks = _texts(doc, chunking)
-        pending.extend(sentences)
-        pending.extend(chunks)
-        where.append((pos, "s", len(sentences)))
-        where.append((pos, "c", len(chunks)))
-    fresh = _encode(embedder, pending, batch_size, progress)
-    new_vectors: dict[tuple[int, str], NDArray[np.float32]] = {}
-    cursor = 0
-    for pos, kind, count in where:
-        new_vectors[pos, kind] = fresh[cursor : cursor + count]
-        cursor += count
+    sentence_vectors, chunk_vectors, embedded = embed_corpus(
+        documents,
+        embedder,
+        chunking,
+        reuse,
+        resume_dir=resume_dir,
+        group_texts=group_texts,
+        batch_size=batch_size,
+        progress=progress,
+        log=log,
+    )
     dim = model.dimension
-    sentence_parts: list[NDArray[np.float32]] = [np.zeros((0, dim), np.float32)]
-    chunk_parts: list[NDArray[np.float32]] = [np.zeros((0, dim), np.float32)]
-    for pos, doc in enumerate(documents):
-        if (pos, "s") in new_vectors:
-            sentence_parts.append(new_vectors[pos, "s"])
-            chunk_parts.append(new_vectors[pos, "c"])
-        else:
-            _, sentence_vecs, chunk_vecs = reuse[doc.doc_id]
-            sentence_parts.append(sentence_vecs)
-            chunk_parts.append(chunk_vecs)
-    sentence_vectors = np.ascontiguousarray(np.concatenate(sentence_parts), dtype=np.float32)
-    chunk_vectors = np.ascontiguousarray(np.concatenate(chunk_parts), dtype=np.float32)
     sentence_store: VectorStore
     chunk_store: VectorStore
     if milvus is None:
@@ -306,7 +295,7 @@ def build(
         }
     else:
         sentence_store, chunk_store, store_info = _milvus_stores(
-            milvus, documents, chunking, sentence_vectors, chunk_vectors, model
+            milvus, documents, chunking, sentence_vectors, chunk_vectors, model, previous
         )
     lexical = Lexical.build([d.text[s.start : s.end] for d in documents for s in d.sentences])
     chunk_lexical = Lexical.build([t for d in documents for t in _texts(d, chunking)[1]])
@@ -330,8 +319,9 @@ def build(
             "articles": len(documents),
             "sentences": len(sentence_vectors),
             "chunks": len(chunk_vectors),
-            "embedded": len(pending),
+            "embedded": embedded.texts,
         },
+        "embedding": embedded.as_dict(),
         "libraries": _library_versions(),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 3),
@@ -355,19 +345,28 @@ def _milvus_stores(
     sentence_vectors: NDArray[np.float32],
     chunk_vectors: NDArray[np.float32],
     model: ModelInfo,
+    previous: Index | None,
 ) -> tuple[VectorStore, VectorStore, dict[str, Any]]:
-    from qa.milvus_store import rows_of, write_collection
+    from qa.milvus_store import collection_name, sync_collection
 
-    bounds = [chunking.bounds(len(d.sentences)) for d in documents]
     props = {"qa.model": model.name, "qa.weights_sha256": model.weights_sha256}
-    name, sentences, chunks = write_collection(
+    name = collection_name(config, model.weights_sha256)
+    present: set[str] = set()
+    if previous is not None:
+        info = previous.manifest.get("store", {})
+        if info.get("layout") == MILVUS_LAYOUT and info.get("collection") == name:
+            present = {a.key for a in _milvus_articles(previous.documents, chunking)}
+    name, sentences, chunks, inserted = sync_collection(
         config,
-        rows_of(documents, bounds, sentence_vectors, chunk_vectors),
-        model.dimension,
+        _milvus_articles(documents, chunking),
+        sentence_vectors,
+        chunk_vectors,
         props,
+        present,
     )
     info = {
         "backend": "milvus",
+        "layout": MILVUS_LAYOUT,
         "uri": config.uri,
         "collection": name,
         "prefix": config.collection,
@@ -375,27 +374,36 @@ def _milvus_stores(
         "metric": "IP",
         "sentences": len(sentences),
         "chunks": len(chunks),
+        "rows_inserted": inserted,
     }
     return sentences, chunks, info
 
 
-def _encode(
-    embedder: Embedder, texts: list[str], batch_size: int, progress: bool
-) -> NDArray[np.float32]:
-    dim = embedder.fingerprint.dimension
-    if not texts:
-        return np.zeros((0, dim), np.float32)
-    # Sorting by length keeps padding (wasted arithmetic) low within each batch.
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = np.zeros((len(texts), dim), np.float32)
-    from tqdm import tqdm
+def _milvus_articles(documents: Sequence[Document], chunking: Chunking) -> list[Any]:
+    """Each article's rows for the Milvus collection, with where its vectors are."""
+    from qa.milvus_store import Article, doc_key
 
-    step = max(batch_size * 4, 1)
-    with tqdm(total=len(texts), unit="text", desc="embedding", disable=not progress) as bar:
-        for lo in range(0, len(order), step):
-            part = order[lo : lo + step]
-            out[part] = embedder.encode([texts[i] for i in part], batch_size=batch_size)
-            bar.update(len(part))
+    out = []
+    first_sentence = first_chunk = 0
+    for doc in documents:
+        spans = [(s.start, s.end) for s in doc.sentences]
+        chunks = [
+            (doc.sentences[a].start, doc.sentences[b - 1].end)
+            for a, b in chunking.bounds(len(doc.sentences))
+        ]
+        out.append(
+            Article(
+                doc_key(doc.doc_id, doc.sha256),
+                doc.doc_id,
+                doc.text,
+                spans,
+                chunks,
+                first_sentence,
+                first_chunk,
+            )
+        )
+        first_sentence += len(spans)
+        first_chunk += len(chunks)
     return out
 
 
@@ -470,25 +478,43 @@ def _prune(index_dir: Path, keep: int, store: object = None) -> None:
     """Remove old versions and abandoned temporary folders (readers may hold the last few)."""
     current = (index_dir / CURRENT).resolve().name
     versions = sorted((p for p in index_dir.glob("v-*") if p.is_dir()), key=lambda p: p.name)
-    for old in versions[: max(0, len(versions) - keep)]:
-        if old.name != current:
-            _drop_collection(_read_manifest(old), store)
-            shutil.rmtree(old, ignore_errors=True)
+    old = [v for v in versions[: max(0, len(versions) - keep)] if v.name != current]
+    kept = [_read_manifest(v) for v in versions if v not in old]
+    for folder in old:
+        _release_milvus(_read_manifest(folder), [m for m in kept if m], store)
+        shutil.rmtree(folder, ignore_errors=True)
     for stale in index_dir.glob(".tmp-*"):
         if time.time() - stale.stat().st_mtime > 3600:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def _drop_collection(manifest: dict[str, Any] | None, store: object) -> None:
-    """Drop the Milvus collection of a pruned version, through the new version's client."""
-    info = (manifest or {}).get("store", {})
+def _release_milvus(
+    manifest: dict[str, Any] | None, kept: list[dict[str, Any]], store: object
+) -> None:
+    """Free what a pruned version held in Milvus and no kept version uses: its whole collection
+    (another model or layout), or the rows of its article versions."""
+    if manifest is None:
+        return
+    info = manifest.get("store", {})
     client = getattr(store, "_client", None)
-    if info.get("backend") == "milvus" and client is not None:
-        try:
-            if client.has_collection(info["collection"]):
-                client.drop_collection(info["collection"])
-        except Exception:  # a leftover collection is harmless; the next prune retries
-            pass
+    if info.get("backend") != "milvus" or client is None:
+        return
+    from qa.milvus_store import delete_articles, doc_key
+
+    name = info["collection"]
+    users = [m for m in kept if m.get("store", {}).get("collection") == name]
+    try:
+        if not users:
+            if client.has_collection(name):
+                client.drop_collection(name)
+            return
+        live = {doc_key(d, h) for m in users for d, h in m.get("articles", {}).items()}
+        mine = {doc_key(d, h) for d, h in manifest.get("articles", {}).items()}
+        dead = sorted(mine - live)
+        if dead and client.has_collection(name):
+            delete_articles(client, name, dead)
+    except Exception:  # leftovers are skipped by searches; the next prune retries
+        pass
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
@@ -547,7 +573,7 @@ def _load_version(
         ]
         sentence_vectors = np.load(folder / SENTENCE_VECTORS)
         chunk_vectors = np.load(folder / CHUNK_VECTORS)
-        sentence_store, chunk_store = _open_stores(folder, manifest, milvus)
+        sentence_store, chunk_store = _open_stores(folder, manifest, documents, milvus)
         lexical = Lexical.load(folder / BM25_DIR)
         chunk_lexical = Lexical.load(folder / CHUNK_BM25_DIR)
         return Index(
@@ -567,20 +593,21 @@ def _load_version(
 
 
 def _open_stores(
-    folder: Path, manifest: dict[str, Any], milvus: MilvusConfig | None
+    folder: Path, manifest: dict[str, Any], documents: list[Document], milvus: MilvusConfig | None
 ) -> tuple[VectorStore, VectorStore]:
     info = manifest.get("store", {})
     if info.get("backend", "faiss") == "faiss":
         return FaissStore.load(folder / SENTENCE_INDEX), FaissStore.load(folder / CHUNK_INDEX)
     from qa.milvus_store import MilvusConfig, open_collection
 
+    if info.get("layout") != MILVUS_LAYOUT:
+        raise IndexUnavailable("the index uses an older Milvus layout; rebuild it")
     config = milvus or MilvusConfig(info["uri"], index_type=info.get("type", "FLAT"))
     return open_collection(
         config,
         info["collection"],
         manifest["model"]["weights_sha256"],
-        int(info["sentences"]),
-        int(info["chunks"]),
+        _milvus_articles(documents, Chunking(**manifest["chunking"])),
     )
 
 
@@ -609,6 +636,8 @@ def stale_reasons(
     store = manifest.get("store", {})
     if store.get("backend", "faiss") != ("faiss" if milvus is None else "milvus"):
         reasons.append("store backend changed")
+    elif milvus is not None and store.get("layout") != MILVUS_LAYOUT:
+        reasons.append("Milvus collection layout changed")
     elif milvus is not None and (
         store.get("uri") != milvus.uri
         or store.get("prefix") != milvus.collection
@@ -700,6 +729,7 @@ def ensure_index(
         if damaged:
             reasons.insert(0, "the published index is damaged")
         if previous is not None and not reasons:
+            discard_checkpoints(index_dir / RESUME_DIR)  # left by a build another one superseded
             problems = list(previous.manifest.get("skipped", []))
             return previous, BuildReport(False, [], problems, time.perf_counter() - started)
         log("building index: " + "; ".join(reasons))
@@ -716,6 +746,9 @@ def ensure_index(
             batch_size=batch_size,
             progress=progress,
             milvus=milvus,
+            resume_dir=index_dir / RESUME_DIR,
+            log=log,
         )
         publish(index, index_dir)
+        discard_checkpoints(index_dir / RESUME_DIR)  # kept until the vectors are published
         return index, BuildReport(True, reasons, problems, time.perf_counter() - started)

@@ -17,6 +17,7 @@ import numpy as np
 
 from qa.cues import AnswerType, answer_type, has_answer_of
 from qa.lexical import tokenize
+from qa.store import TextSearchStore
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -90,7 +91,7 @@ class Retriever:
         q_tokens = tokenize([question])[0]
         bm25 = index.lexical.scores(q_tokens)
         chunk_bm25 = index.chunk_lexical.scores(q_tokens)
-        rows = self._candidate_rows(q, bm25, chunk_bm25)
+        rows = self._candidate_rows(question, q, bm25, chunk_bm25)
         matrix = relative(self._features(question, rows, q, q_tokens, bm25, chunk_bm25))
         logits = self.ranker.logits(matrix[:, self._columns])
         order = sorted(range(len(rows)), key=lambda i: (-logits[i], rows[i]))
@@ -100,22 +101,32 @@ class Retriever:
 
     def _candidate_rows(
         self,
+        question: str,
         q: NDArray[np.float32],
         bm25: NDArray[np.float32],
         chunk_bm25: NDArray[np.float32],
     ) -> list[int]:
+        """Sentences from dense and lexical search over sentences, and all sentences of the
+        chunks found the same way. A store with its own full-text search (Milvus) does the
+        lexical part itself; otherwise it is the local BM25."""
         index = self.index
         n = self.candidates
+        k_chunks = max(1, n // 3)
+        sentences, chunk_store = index.sentence_store, index.chunk_store
         rows: set[int] = set()
-        _, hits = index.sentence_store.search(q[None, :], n)
-        rows.update(int(r) for r in hits[0] if r >= 0)
         chunks: set[int] = set()
-        _, chunk_hits = index.chunk_store.search(q[None, :], max(1, n // 3))
-        chunks.update(int(c) for c in chunk_hits[0] if c >= 0)
-        chunks.update(_top(chunk_bm25, max(1, n // 3)))
+        if isinstance(sentences, TextSearchStore) and isinstance(chunk_store, TextSearchStore):
+            rows.update(sentences.candidates(q, question, n))
+            chunks.update(chunk_store.candidates(q, question, k_chunks))
+        else:
+            _, hits = sentences.search(q[None, :], n)
+            rows.update(int(r) for r in hits[0] if r >= 0)
+            _, chunk_hits = chunk_store.search(q[None, :], k_chunks)
+            chunks.update(int(c) for c in chunk_hits[0] if c >= 0)
+            chunks.update(_top(chunk_bm25, k_chunks))
+            rows.update(_top(bm25, n))
         for c in chunks:
             rows.update(range(int(index.chunk_first[c]), int(index.chunk_last[c])))
-        rows.update(_top(bm25, n))
         return sorted(rows)
 
     def _tokens_of(self, row: int) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ copy in the page cache instead of holding one each.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -56,6 +56,15 @@ class VectorStore(Protocol):
         ...
 
     def save(self, path: Path) -> None: ...
+
+
+@runtime_checkable
+class TextSearchStore(VectorStore, Protocol):
+    """A store that also searches the texts (full-text BM25), as Milvus does."""
+
+    def candidates(self, query: NDArray[np.float32], text: str, k: int) -> list[int]:
+        """Rows worth scoring for a question: by vector and by its words."""
+        ...
 
 
 def make_store(dimension: int, n: int, exact_max: int | None = None) -> FaissStore:
