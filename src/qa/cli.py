@@ -304,6 +304,7 @@ def eval_(
 DEFAULT_SQUAD = Path("../shared/datasets/squad2-dev-half/dev-v2.0.json")
 ABLATIONS = {
     "dense": ("dense", "chunk_dense", "doc_dense", "para_dense"),
+    "neighbour dense": ("prev_dense", "next_dense", "window_dense", "window_dense_mean"),
     "bm25": ("bm25", "window_bm25", "chunk_bm25"),
     "coverage": (
         "coverage",
@@ -315,6 +316,14 @@ ABLATIONS = {
         "best_coverage",
     ),
     "answer type": ("has_type", "type_match", "window_type_match"),
+    "focus, names, figures, proximity": (
+        "focus",
+        "window_focus",
+        "names",
+        "new_names",
+        "figures",
+        "proximity",
+    ),
     "position and length": ("lead", "length"),
 }
 

@@ -76,3 +76,53 @@ def has_answer_of(kind: AnswerType, sentence: str, question: str) -> bool:
     if kind is AnswerType.PLACE:
         return bool(_PLACE.search(sentence)) and _new_names(sentence, question_words)
     return True
+
+
+_FOCUS = re.compile(
+    r"\b(?:what|which|whose|how many|how much)\s+(?:(?:kind|type|sort|form|part|percentage|"
+    r"amount|number)s?\s+of\s+)?(?:the\s+|a\s+|an\s+)?([A-Za-z][\w-]*)",
+    re.IGNORECASE,
+)
+_AUXILIARIES = frozenset(
+    [
+        "is",
+        "was",
+        "are",
+        "were",
+        "did",
+        "does",
+        "do",
+        "has",
+        "had",
+        "have",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+    ]
+)
+_CAPITALISED = re.compile(r"\b[A-Z][\w-]+")
+_FIGURE = re.compile(r"\d[\d,.]*")
+
+
+def focus_word(question: str) -> str | None:
+    """The word a "what/which/how many X" question asks about ("Which *city* will host…"), or
+    None when the wh-word is followed by a verb ("What is…") or there is none."""
+    match = _FOCUS.search(question)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    return None if word in _AUXILIARIES else word
+
+
+def capitalised(text: str) -> list[str]:
+    """Capitalised words (names, places, acronyms, and sentence-initial words)."""
+    return _CAPITALISED.findall(text)
+
+
+def figures(text: str) -> set[str]:
+    """Numbers written in digits."""
+    return set(_FIGURE.findall(text))

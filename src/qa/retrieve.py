@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.cues import AnswerType, answer_type, has_answer_of
+from qa.cues import AnswerType, answer_type, capitalised, figures, focus_word, has_answer_of
 from qa.lexical import tokenize
 from qa.store import TextSearchStore
 
@@ -46,6 +46,16 @@ FEATURES = (
     "window_type_match",  # ... or its neighbours do
     "lead",  # 1 for an article's first sentence, falling with position
     "length",  # log of the sentence's length in tokens
+    "focus",  # the sentence has the word a "what/which/how many X" question asks about
+    "window_focus",  # ... or its neighbours do
+    "names",  # share of the question's capitalised words found as such in the sentence
+    "new_names",  # capitalised words the question does not use, per sentence token
+    "proximity",  # distinct question terms matched over the token span that holds them
+    "figures",  # share of the question's numbers the sentence repeats
+    "prev_dense",  # cosine of question and the previous sentence
+    "next_dense",  # ... and the next one
+    "window_dense",  # best cosine over the sentence and its neighbours
+    "window_dense_mean",  # mean cosine over them
 )
 # Each feature is also seen relative to the other candidates of the same question: its gap to
 # the best value, and a reciprocal rank (as in reciprocal-rank fusion).
@@ -154,12 +164,19 @@ class Retriever:
         doc_dense = index.doc_vectors[index.sentence_doc[rows]] @ q
         para_dense = index.para_vectors[index.sentence_para[rows]] @ q
         q_bigrams = set(itertools.pairwise(q_tokens))
+        q_terms = set(q_tokens)
         has_type = kind is not AnswerType.NONE
+        focus_tokens = tokenize([word])[0] if (word := focus_word(question)) else []
+        focus = focus_tokens[0] if focus_tokens else None
+        first_word = question.split()[0].strip("?") if question.split() else ""
+        q_names = set(capitalised(question)) - {first_word}
+        q_figures = figures(question)
         out = np.zeros((len(rows), len(FEATURES)), dtype=np.float64)
         for i, row in enumerate(rows):
             window = self._neighbours(row)
             window_lists = [self._row_tokens(r) for r in window]
-            tokens = frozenset(self._row_tokens(row))
+            token_list = self._row_tokens(row)
+            tokens = frozenset(token_list)
             window_tokens = frozenset(t for toks in window_lists for t in toks)
             chunks = index.sentence_chunks[row]
             local = int(index.sentence_local[row])
@@ -168,6 +185,8 @@ class Retriever:
             next_tokens = frozenset(window_lists[-1]) if window[-1] > row else frozenset()
             window_text = index.window_text(window[0], window[-1])
             type_match = has_type and has_answer_of(kind, text, question)
+            window_dense = index.sentence_vectors[window] @ q
+            names = capitalised(text)
             out[i] = (
                 dense[i],
                 float(np.max(index.chunk_vectors[chunks] @ q)),
@@ -181,18 +200,41 @@ class Retriever:
                 lexical.coverage(q_tokens, prev_tokens) if prev_tokens else 0.0,
                 lexical.coverage(q_tokens, next_tokens) if next_tokens else 0.0,
                 _bigram_share(q_bigrams, window_lists),
-                len(tokens - set(q_tokens)) / max(1, len(tokens)),
+                len(tokens - q_terms) / max(1, len(tokens)),
                 0.0,  # best_coverage, filled below
                 float(has_type),
                 float(type_match),
                 float(type_match or (has_type and has_answer_of(kind, window_text, question))),
                 1.0 / (1.0 + local),
                 math.log1p(len(tokens)),
+                float(focus is not None and focus in tokens),
+                float(focus is not None and focus in window_tokens),
+                _share(q_names, set(names)),
+                sum(n not in q_names and n not in question for n in names) / (1 + len(tokens)),
+                _proximity(token_list, q_terms),
+                sum(f in text for f in q_figures) / len(q_figures) if q_figures else 0.0,
+                float(window_dense[0]) if window[0] < row else 0.0,
+                float(window_dense[-1]) if window[-1] > row else 0.0,
+                float(window_dense.max()),
+                float(window_dense.mean()),
             )
         if len(rows):
             col = FEATURES.index
             out[:, col("best_coverage")] = out[:, col("coverage")].max()
         return out
+
+
+def _share(wanted: set[str], found: set[str]) -> float:
+    return len(wanted & found) / len(wanted) if wanted else 0.0
+
+
+def _proximity(tokens: tuple[str, ...], terms: set[str]) -> float:
+    """Distinct question terms in `tokens`, over the length of the span from the first to the
+    last of them: 1 when they sit together, small when scattered, 0 when absent."""
+    at = [j for j, t in enumerate(tokens) if t in terms]
+    if not at:
+        return 0.0
+    return len({tokens[j] for j in at}) / (at[-1] - at[0] + 1)
 
 
 def _bigram_share(q_bigrams: set[tuple[str, str]], windows: list[tuple[str, ...]]) -> float:

@@ -55,6 +55,7 @@ CALIBRATION_FEATURES = (
 )
 L2 = 1e-3
 FOLDS = 5
+MAX_FALSE_ABSTENTION = 0.05  # the most answerable gold dev questions the threshold may refuse
 
 
 @dataclass
@@ -347,23 +348,35 @@ def _mask(ex: Examples, features: Sequence[str]) -> Examples:
 
 
 def choose_threshold(
-    confidence: NDArray[np.float64], correct: NDArray[np.bool_], answerable: NDArray[np.bool_]
+    confidence: NDArray[np.float64],
+    correct: NDArray[np.bool_],
+    answerable: NDArray[np.bool_],
+    max_false_abstention: float = MAX_FALSE_ABSTENTION,
 ) -> float:
-    """The abstention threshold that makes the most responses right on these questions.
+    """The abstention threshold that makes the most responses right on these questions, among
+    those that abstain on at most `max_false_abstention` of the answerable ones.
 
     A response is right when it answers with the right sentence, or abstains on a question the
-    articles cannot answer. Ties go to the threshold nearest 0.5.
+    articles cannot answer. Ties go to the threshold nearest 0.5. When no threshold keeps false
+    abstention that low, the lowest one is returned.
     """
     if not len(confidence):
         return 0.5
     options = sorted({0.5, *np.round(confidence, 4).tolist()})
     options = [round(float(t), 4) for t in options]
+    n_answerable = max(1, int(answerable.sum()))
 
     def right(t: float) -> int:
         answered = confidence >= t
         return int((answered & correct).sum() + (~answered & ~answerable).sum())
 
-    return float(max(options, key=lambda t: (right(t), -abs(t - 0.5))))
+    def false_abstention(t: float) -> float:
+        return float((answerable & (confidence < t)).sum()) / n_answerable
+
+    allowed = [t for t in options if false_abstention(t) <= max_false_abstention]
+    if not allowed:
+        return options[0]
+    return float(max(allowed, key=lambda t: (right(t), -abs(t - 0.5))))
 
 
 def train_final(

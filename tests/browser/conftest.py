@@ -101,7 +101,7 @@ def live(web_seeds: Path) -> Iterator[Live]:
         seeds_dir=web_seeds,
         index_dir=work / "index",
         feedback_path=work / "feedback.jsonl",
-        abstain_threshold=0.5,
+        abstain_threshold=0.7,
     )
     engine, _ = Engine.open(settings, embedder=FakeEmbedder())
     with serve_app(settings, engine) as url:

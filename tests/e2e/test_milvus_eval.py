@@ -1,4 +1,5 @@
-"""The gold-set eval gate on the Milvus backend (Milvus Lite), and its parity with FAISS."""
+"""The gold-set eval gate on the Milvus backend (Milvus Lite, both search modes), and its
+parity with FAISS."""
 
 from __future__ import annotations
 
@@ -25,20 +26,27 @@ def test_gold_set_passes_the_gate_on_milvus_as_on_faiss(tmp_path: Path, real_emb
     texts = {d.doc_id: d.text for d in documents}
     items = load_gold(ROOT / "eval" / "gold.jsonl", texts)
     runs = {}
-    for store in ("faiss", "milvus"):
+    for name, store, search in (
+        ("faiss", "faiss", "separate"),
+        ("milvus", "milvus", "separate"),
+        ("hybrid", "milvus", "hybrid"),
+    ):
         settings = Settings(
             seeds_dir=SEEDS,
             store=store,
-            milvus_uri=str(tmp_path / "milvus.db"),
+            milvus_uri=str(tmp_path / f"{name}.db"),
             milvus_collection="gold",
+            milvus_search=search,
         )
-        runs[store] = run(
-            "gold", items, texts, settings, work_dir=tmp_path / store, embedder=real_embedder
+        runs[name] = run(
+            "gold", items, texts, settings, work_dir=tmp_path / name, embedder=real_embedder
         )
-    milvus, faiss = runs["milvus"], runs["faiss"]
-    assert milvus.meta is not None
-    if THRESHOLDS.exists():
-        assert gate(milvus, load_thresholds(THRESHOLDS)) == []
-    for metric in ("recall_at_1", "recall_at_5", "mrr", "answer_accuracy"):
-        got, want = milvus.metrics["all"][metric], faiss.metrics["all"][metric]
-        assert abs(got - want) <= 0.01, (metric, got, want)
+    faiss = runs["faiss"]
+    for name in ("milvus", "hybrid"):
+        milvus = runs[name]
+        assert milvus.meta is not None
+        if THRESHOLDS.exists():
+            assert gate(milvus, load_thresholds(THRESHOLDS)) == [], name
+        for metric in ("recall_at_1", "recall_at_5", "mrr", "answer_accuracy"):
+            got, want = milvus.metrics["all"][metric], faiss.metrics["all"][metric]
+            assert abs(got - want) <= 0.01, (name, metric, got, want)
