@@ -375,7 +375,7 @@ def choose_threshold(
 
     allowed = [t for t in options if false_abstention(t) <= max_false_abstention]
     if not allowed:
-        return options[0]
+        return float(options[0])
     return float(max(allowed, key=lambda t: (right(t), -abs(t - 0.5))))
 
 
