@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 THRESHOLDS = ROOT / "eval" / "thresholds.toml"
 
 
-def test_gold_set_passes_the_gate_on_milvus_as_on_faiss(tmp_path: Path, real_embedder) -> None:
+def test_gold_set_passes_the_gate_on_milvus_as_on_faiss(tmp_path: Path) -> None:
     documents, _ = read_corpus(SEEDS)
     texts = {d.doc_id: d.text for d in documents}
     items = load_gold(ROOT / "eval" / "gold.jsonl", texts)
@@ -38,9 +38,9 @@ def test_gold_set_passes_the_gate_on_milvus_as_on_faiss(tmp_path: Path, real_emb
             milvus_collection="gold",
             milvus_search=search,
         )
-        runs[name] = run(
-            "gold", items, texts, settings, work_dir=tmp_path / name, embedder=real_embedder
-        )
+        # The encoder the service uses (ONNX int8, the default), which the gate's bounds were
+        # set on; the torch fp32 model's vectors differ slightly and move borderline answers.
+        runs[name] = run("gold", items, texts, settings, work_dir=tmp_path / name)
     faiss = runs["faiss"]
     for name in ("milvus", "hybrid"):
         milvus = runs[name]
