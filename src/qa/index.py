@@ -571,8 +571,9 @@ def _load_version(
             )
             for d in raw_docs
         ]
-        sentence_vectors = np.load(folder / SENTENCE_VECTORS)
-        chunk_vectors = np.load(folder / CHUNK_VECTORS)
+        # Memory-mapped: workers on one host share one copy through the page cache.
+        sentence_vectors = np.load(folder / SENTENCE_VECTORS, mmap_mode="r")
+        chunk_vectors = np.load(folder / CHUNK_VECTORS, mmap_mode="r")
         sentence_store, chunk_store = _open_stores(folder, manifest, documents, milvus)
         lexical = Lexical.load(folder / BM25_DIR)
         chunk_lexical = Lexical.load(folder / CHUNK_BM25_DIR)
