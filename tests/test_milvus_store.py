@@ -262,3 +262,13 @@ def test_candidates_come_from_milvus_full_text_search_too(
     found = store.candidates(away, "Gujarat factories", 2)  # type: ignore[attr-defined]
     assert gujarat in found
     assert len(found) <= 4 and all(0 <= r < index.sentence_count for r in found)
+
+
+def test_milvus_lite_logs_no_tracebacks(seeds_dir: Path, tmp_path: Path, caplog):
+    import logging
+
+    milvus = MilvusConfig(str(tmp_path / "quiet.db"), collection="quiet")
+    with caplog.at_level(logging.INFO):
+        index, _ = _ensure(seeds_dir, tmp_path / "index", FakeEmbedder(), milvus)
+        index.sentence_store.search(FakeEmbedder().encode(["summit"]), 3)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,6 +99,10 @@ def connect(config: MilvusConfig) -> Any:
 
                 if config.is_lite:
                     Path(config.uri).parent.mkdir(parents=True, exist_ok=True)
+                    # Milvus Lite's in-process gRPC shim logs a traceback each time the client
+                    # tries a call it does not implement (AllocTimestamp, during flushes); the
+                    # client falls back, so these are noise, not errors.
+                    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
                 client = MilvusClient(uri=config.uri, token=config.token or "", timeout=TIMEOUT)
             except Exception as err:
                 raise StoreUnavailable(
