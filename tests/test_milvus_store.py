@@ -132,6 +132,16 @@ def _rows_of(milvus: MilvusConfig, name: str, doc_id: str) -> dict[str, int]:
     return counts
 
 
+def _engine_settings(seeds: Path, tmp_path: Path, milvus: MilvusConfig, collection: str):
+    return Settings(
+        seeds_dir=seeds,
+        index_dir=tmp_path / "index",
+        store="milvus",
+        milvus_uri=milvus.uri,
+        milvus_collection=collection,
+    )
+
+
 def _article(text: str, doc_id: str = "bridge") -> object:
     return article_from_text(text, doc_id=doc_id, title=None, max_bytes=10_000)
 
@@ -139,13 +149,7 @@ def _article(text: str, doc_id: str = "bridge") -> object:
 def test_writes_update_the_collection_in_place(
     seeds_dir: Path, tmp_path: Path, milvus: MilvusConfig
 ):
-    settings = Settings(
-        seeds_dir=seeds_dir,
-        index_dir=tmp_path / "index",
-        store="milvus",
-        milvus_uri=milvus.uri,
-        milvus_collection="inplace",
-    )
+    settings = _engine_settings(seeds_dir, tmp_path, milvus, "inplace")
     engine, _ = Engine.open(settings, embedder=FakeEmbedder())
     name = engine.index.manifest["store"]["collection"]
     seed_rows = engine.index.manifest["store"]["rows_inserted"]
@@ -205,13 +209,7 @@ def test_rows_left_by_an_interrupted_write_are_replaced(
 def test_engine_writes_are_visible_to_the_next_question(
     seeds_dir: Path, tmp_path: Path, milvus: MilvusConfig
 ):
-    settings = Settings(
-        seeds_dir=seeds_dir,
-        index_dir=tmp_path / "index",
-        store="milvus",
-        milvus_uri=milvus.uri,
-        milvus_collection="engine",
-    )
+    settings = _engine_settings(seeds_dir, tmp_path, milvus, "engine")
     assert milvus_config(settings) == MilvusConfig(milvus.uri, None, "engine", "FLAT")
     engine, _ = Engine.open(settings, embedder=FakeEmbedder())
     text = "The harbour bridge reopened on Monday after repairs costing 40 million euros."

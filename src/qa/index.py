@@ -38,7 +38,13 @@ import numpy as np
 
 from qa.corpus import Document, Span, fingerprint_files, read_corpus
 from qa.embed import Embedder, ModelInfo, sha256_file
-from qa.embed_corpus import GROUP_TEXTS, RESUME_DIR, discard_checkpoints, embed_corpus
+from qa.embed_corpus import (
+    GROUP_TEXTS,
+    RESUME_DIR,
+    article_texts,
+    discard_checkpoints,
+    embed_corpus,
+)
 from qa.lexical import BM25_DIR, Lexical
 from qa.library import fsync_dir
 from qa.store import EXACT_MAX, FaissStore, VectorStore, make_store
@@ -210,15 +216,6 @@ def _library_versions() -> dict[str, str]:
     return versions
 
 
-def _texts(doc: Document, chunking: Chunking) -> tuple[list[str], list[str]]:
-    sentences = [doc.text[s.start : s.end] for s in doc.sentences]
-    chunks = [
-        doc.text[doc.sentences[a].start : doc.sentences[b - 1].end]
-        for a, b in chunking.bounds(len(doc.sentences))
-    ]
-    return sentences, chunks
-
-
 def _reusable(previous: Index | None, model: ModelInfo, chunking: Chunking) -> dict[str, Any]:
     """Vectors of `previous` by (doc_id, sha256), when it was built the same way."""
     if previous is None:
@@ -298,7 +295,7 @@ def build(
             milvus, documents, chunking, sentence_vectors, chunk_vectors, model, previous
         )
     lexical = Lexical.build([d.text[s.start : s.end] for d in documents for s in d.sentences])
-    chunk_lexical = Lexical.build([t for d in documents for t in _texts(d, chunking)[1]])
+    chunk_lexical = Lexical.build([t for d in documents for t in article_texts(d, chunking)[1]])
     manifest = {
         "format_version": FORMAT_VERSION,
         "model": {
