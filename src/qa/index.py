@@ -344,7 +344,7 @@ def _milvus_stores(
     model: ModelInfo,
     previous: Index | None,
 ) -> tuple[VectorStore, VectorStore, dict[str, Any]]:
-    from qa.milvus_store import collection_name, sync_collection
+    from qa.milvus_store import collection_name, doc_key, sync_collection
 
     props = {"qa.model": model.name, "qa.weights_sha256": model.weights_sha256}
     name = collection_name(config, model.weights_sha256)
@@ -352,7 +352,7 @@ def _milvus_stores(
     if previous is not None:
         info = previous.manifest.get("store", {})
         if info.get("layout") == MILVUS_LAYOUT and info.get("collection") == name:
-            present = {a.key for a in _milvus_articles(previous.documents, chunking)}
+            present = {doc_key(d.doc_id, d.sha256) for d in previous.documents}
     name, sentences, chunks, inserted = sync_collection(
         config,
         _milvus_articles(documents, chunking),
@@ -496,22 +496,16 @@ def _release_milvus(
     client = getattr(store, "_client", None)
     if info.get("backend") != "milvus" or client is None:
         return
-    from qa.milvus_store import delete_articles, doc_key
+    from qa.milvus_store import doc_key, release
 
     name = info["collection"]
     users = [m for m in kept if m.get("store", {}).get("collection") == name]
-    try:
-        if not users:
-            if client.has_collection(name):
-                client.drop_collection(name)
-            return
-        live = {doc_key(d, h) for m in users for d, h in m.get("articles", {}).items()}
-        mine = {doc_key(d, h) for d, h in manifest.get("articles", {}).items()}
-        dead = sorted(mine - live)
-        if dead and client.has_collection(name):
-            delete_articles(client, name, dead)
-    except Exception:  # leftovers are skipped by searches; the next prune retries
-        pass
+    if not users:
+        release(client, name, None)
+        return
+    live = {doc_key(d, h) for m in users for d, h in m.get("articles", {}).items()}
+    mine = {doc_key(d, h) for d, h in manifest.get("articles", {}).items()}
+    release(client, name, sorted(mine - live))
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:

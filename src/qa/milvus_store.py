@@ -130,14 +130,14 @@ class RowMap:
     newer version being written) is skipped, so a search never mixes two versions.
     """
 
-    def __init__(self, keys: Sequence[str], sentences: Sequence[int], chunks: Sequence[int]):
-        self.first: dict[str, tuple[int, int]] = {}
-        self.counts = (int(sum(sentences)), int(sum(chunks)))
-        s = c = 0
-        for key, ns, nc in zip(keys, sentences, chunks, strict=True):
-            self.first[key] = (s, c)
-            s += ns
-            c += nc
+    def __init__(self, articles: Sequence[Article]) -> None:
+        self.first: dict[str, tuple[int, int]] = {
+            a.key: (a.first_sentence, a.first_chunk) for a in articles
+        }
+        self.counts = (
+            sum(len(a.sentences) for a in articles),
+            sum(len(a.chunks) for a in articles),
+        )
 
     def row(self, key: str, kind: int, n: int) -> int:
         first = self.first.get(key)
@@ -414,11 +414,7 @@ def sync_collection(
         raise StoreUnavailable(
             f"could not write Milvus collection {name} at {config.uri} ({_short(err)})"
         ) from err
-    rows = RowMap(
-        [a.key for a in articles],
-        [len(a.sentences) for a in articles],
-        [len(a.chunks) for a in articles],
-    )
+    rows = RowMap(articles)
     return name, *stores(client, config, name, rows), inserted
 
 
@@ -441,6 +437,21 @@ def delete_articles(client: Any, name: str, keys: Sequence[str]) -> int:
     return deleted
 
 
+def release(client: Any, name: str, dead: Sequence[str] | None) -> None:
+    """Delete the rows of the article versions `dead` from collection `name`, or the whole
+    collection when `dead` is None (best effort: leftover rows are skipped by searches, and the
+    next prune retries)."""
+    try:
+        if not client.has_collection(name, timeout=TIMEOUT):
+            return
+        if dead is None:
+            client.drop_collection(name, timeout=TIMEOUT)
+        elif dead:
+            delete_articles(client, name, dead)
+    except Exception:  # see docstring
+        pass
+
+
 def stores(
     client: Any, config: MilvusConfig, name: str, rows: RowMap
 ) -> tuple[MilvusStore, MilvusStore]:
@@ -456,12 +467,8 @@ def open_collection(
 ) -> tuple[MilvusStore, MilvusStore]:
     """Reconnect to the collection of a published index and check it holds every row of it."""
     client = connect(config)
-    rows = RowMap(
-        [a.key for a in articles],
-        [len(a.sentences) for a in articles],
-        [len(a.chunks) for a in articles],
-    )
-    keys = [a.key for a in articles]
+    rows = RowMap(articles)
+    keys = list(rows.first)
     try:
         if not client.has_collection(name, timeout=TIMEOUT):
             raise IndexUnavailable(
@@ -497,13 +504,3 @@ def _count(client: Any, name: str, kind: int, keys: Sequence[str]) -> int:
         )
         total += int(result[0]["count(*)"])
     return total
-
-
-def drop(config: MilvusConfig, name: str) -> None:
-    """Drop collection `name` if it exists (best effort: a dead server is not an error here)."""
-    try:
-        client = connect(config)
-        if client.has_collection(name, timeout=TIMEOUT):
-            client.drop_collection(name, timeout=TIMEOUT)
-    except Exception:  # best effort: pruning retries on the next publish
-        pass

@@ -168,8 +168,8 @@ class Retriever:
         has_type = kind is not AnswerType.NONE
         focus_tokens = tokenize([word])[0] if (word := focus_word(question)) else []
         focus = focus_tokens[0] if focus_tokens else None
-        first_word = question.split()[0].strip("?") if question.split() else ""
-        q_names = set(capitalised(question)) - {first_word}
+        words = question.split()
+        q_names = set(capitalised(question)) - {words[0].strip("?") if words else ""}
         q_figures = figures(question)
         out = np.zeros((len(rows), len(FEATURES)), dtype=np.float64)
         for i, row in enumerate(rows):

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from qa.auth import AUTH_ERRORS
 from qa.config import Settings
 from qa.feedback import FeedbackLog, feedback_record
 from qa.schemas import (
@@ -43,8 +44,7 @@ SECURITY_HEADERS = {
 HIGH_CONFIDENCE = 0.8
 
 FEEDBACK_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "No token (when QA_READ_TOKEN is set)"},
-    403: {"model": ErrorOut, "description": "Wrong token"},
+    **AUTH_ERRORS,
     413: {"model": ErrorOut, "description": "Request body too large"},
     422: {"model": ErrorOut, "description": "Invalid input"},
     503: {"model": ErrorOut, "description": "The index is still loading"},
