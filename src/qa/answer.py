@@ -60,18 +60,25 @@ class Answerer:
     def ask_detailed(self, question: str, top_k: int = 3) -> tuple[Answer, list[Candidate]]:
         """The answer and every candidate behind it, best first (for evaluation)."""
         started = time.perf_counter()
-        candidates = self.retriever.retrieve(question)
-        return self._answer(question, candidates, top_k, started), candidates
+        candidates, question_values = self.retriever.retrieve_detailed(question)
+        return self._answer(question, candidates, question_values, top_k, started), candidates
 
     def _answer(
-        self, question: str, candidates: list[Candidate], top_k: int, started: float
+        self,
+        question: str,
+        candidates: list[Candidate],
+        question_values: dict[str, float],
+        top_k: int,
+        started: float,
     ) -> Answer:
         if not candidates:
             return Answer(question, None, 0.0, [], _ms(started))
         best = candidates[0]
-        confidence = self.confidence(candidates)
+        confidence, answerable = self.probabilities(candidates, question_values)
         shares = _softmax([c.score for c in candidates])
-        if confidence < self.abstain_threshold:
+        # Abstain when the articles probably do not answer the question at all; an answerable
+        # question whose best sentence is uncertain is answered, with its low confidence.
+        if answerable < self.abstain_threshold:
             citations = [self._cite(c, p) for c, p in zip(candidates[:top_k], shares, strict=False)]
             return Answer(question, None, confidence, citations, _ms(started))
         lead = self._answer_citation(best, shares[0])
@@ -85,16 +92,17 @@ class Answerer:
             citations.append(cite)
         return Answer(question, lead.text, confidence, citations, _ms(started))
 
-    def confidence(self, candidates: list[Candidate]) -> float:
-        """Probability that the best candidate answers the question."""
+    def probabilities(
+        self, candidates: list[Candidate], question_values: dict[str, float] | None = None
+    ) -> tuple[float, float]:
+        """Probability that the best candidate answers the question, and that the articles
+        answer it at all."""
         from qa.retrieve import ALL_FEATURES
 
         best = candidates[0]
         runner_up = candidates[1].score if len(candidates) > 1 else None
-        values = dict(zip(ALL_FEATURES, best.features, strict=True))
-        return self.retriever.ranker.answer_confidence(
-            values, best.score, runner_up, self.index.sentence_count
-        )
+        values = {**dict(zip(ALL_FEATURES, best.features, strict=True)), **(question_values or {})}
+        return self.retriever.ranker.answer_probabilities(values, best.score, runner_up)
 
     def _cite(self, cand: Candidate, share: float) -> Citation:
         doc, span, local = self.index.span(cand.row)

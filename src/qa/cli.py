@@ -245,12 +245,35 @@ def eval_(
         Path | None,
         typer.Option(help="Keep the eval index here between runs instead of a temp folder."),
     ] = None,
+    sizes: Annotated[
+        bool,
+        typer.Option(
+            "--sizes",
+            help="Report per set and corpus size (1-64 articles sampled from --datasets, plus "
+            "the seed articles with distractors) on held-out questions.",
+        ),
+    ] = False,
+    distractors: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Add this many XQuAD articles (from --datasets) beside the seeds, so the gold "
+            "questions are answered from a corpus larger than one search returns.",
+        ),
+    ] = 0,
+    datasets: Annotated[
+        Path, typer.Option(help="Folder of the SQuAD-format sets (--sizes, --distractors).")
+    ] = Path("../shared/datasets"),
 ) -> None:
-    """Score answers on the gold set (or a SQuAD file), write reports, and gate on thresholds."""
+    """Score answers on the gold set (or a SQuAD file, or corpora of many sizes), write
+    reports, and gate on thresholds."""
     from qa.datasets import DatasetError, load_gold, load_squad, sample_evenly, squad_contexts
     from qa.evaluate import gate, load_thresholds, run, table, write_reports
 
     settings = settings_for(seeds, None, ranker=ranker)
+    if sizes:
+        _eval_sizes(settings, datasets, gold, reports, cache or Path(".cache/confidence"))
+        return
     try:
         if squad is not None:
             excluded = squad_contexts(exclude_paragraphs_of) if exclude_paragraphs_of else None
@@ -265,9 +288,17 @@ def eval_(
             texts = {d.doc_id: d.text for d in documents}
             items = load_gold(gold, texts)
             name = "gold"
+            if distractors:
+                from qa.corpora import xquad_distractors
+
+                texts.update(xquad_distractors(datasets, distractors))
+                name = f"gold+{distractors}"
     except (DatasetError, OSError) as error:
         err(f"error: {error}")
         raise typer.Exit(2) from None
+    if not no_gate and not thresholds.exists():
+        err(f"error: no gate thresholds at {thresholds} (give --thresholds, or --no-gate)")
+        raise typer.Exit(2)
     if split:
         items = [i for i in items if i.split == split]
         name += f"-{split}"
@@ -287,9 +318,7 @@ def eval_(
         source=squad or gold,
         log=err,
     )
-    failures = (
-        [] if no_gate or not thresholds.exists() else gate(result, load_thresholds(thresholds))
-    )
+    failures = [] if no_gate else gate(result, load_thresholds(thresholds))
     json_path, md_path = write_reports(result, reports, failures)
     if name == "gold":
         (reports / "latest.md").write_text(md_path.read_text(encoding="utf-8"), encoding="utf-8")
@@ -299,6 +328,33 @@ def eval_(
         for failure in failures:
             err(f"GATE FAILED: {failure}")
         raise typer.Exit(1)
+
+
+def _eval_sizes(settings: Settings, datasets: Path, gold: Path, reports: Path, cache: Path) -> None:
+    import json
+
+    from qa.calibrate import build_corpora
+    from qa.evaluate import run_sizes, sizes_markdown
+    from qa.metrics import summarize
+
+    corpora = build_corpora(datasets, settings.seeds_dir, gold)
+    err(f"evaluating held-out questions on {len(corpora)} corpora")
+    result = run_sizes(corpora, settings, cache, log=err)
+    text = sizes_markdown(result)
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "sizes.md").write_text(
+        f"# Held-out figures per set and corpus size\n\n- ranker: `{result.meta.get('ranker')}`"
+        f" (sha256 `{str(result.meta.get('ranker_sha256'))[:16]}…`), commit "
+        f"`{result.meta.get('git_commit')}`\n- reproduce: `qa eval --sizes`\n\n" + text,
+        encoding="utf-8",
+    )
+    payload = {
+        f"{pool}/{size}": summarize(outcomes) for (pool, size), outcomes in result.groups.items()
+    }
+    (reports / "sizes.json").write_text(
+        json.dumps({"meta": result.meta, "metrics": payload}, indent=1) + "\n", encoding="utf-8"
+    )
+    typer.echo(text)
 
 
 DEFAULT_SQUAD = Path("../shared/datasets/squad2-dev-half/dev-v2.0.json")
@@ -336,9 +392,6 @@ def train_ranker(
         Path, typer.Option(help="Gold file; only its dev part is used.")
     ] = DEFAULT_GOLD,
     gold_weight: Annotated[float, typer.Option(help="Weight of a gold dev question.")] = 5.0,
-    calibration_gold_weight: Annotated[
-        float, typer.Option(help="Weight of a gold dev question in the confidence model.")
-    ] = 20.0,
     out: Annotated[Path, typer.Option(help="Where to write the ranker JSON.")] = Path(
         "src/qa/ranker.json"
     ),
@@ -353,7 +406,8 @@ def train_ranker(
         "eval/reports/ranker-cv.md"
     ),
 ) -> None:
-    """Fit the ranker and confidence model on SQuAD 2.0 + gold dev; report 5-fold CV figures."""
+    """Fit the ranker on SQuAD 2.0 + gold dev and report 5-fold CV figures; then refit the
+    confidence model for it (`qa train-confidence`)."""
     import numpy as np
 
     from qa.corpus import read_corpus
@@ -384,15 +438,16 @@ def train_ranker(
     meta = {
         "trained_on": [
             str(squad),
-            f"{gold} (dev part; weight {gold_weight}, {calibration_gold_weight} for confidence)",
+            f"{gold} (dev part; weight {gold_weight})",
         ],
         "l2": l2,
         "cv_squad": {k: round(v, 4) for k, v in rows["all features"].items()},
     }
-    ranker = train_final(ex, l2, meta, {"gold-dev": calibration_gold_weight})
+    from qa.ranker import Ranker
+
+    ranker = train_final(ex, l2, meta, Ranker.load(settings.ranker))
     save_ranker(ranker, out)
-    keys = ["top1", "top5", "mrr", "confidence_auroc", "confidence_ece"]
-    keys += ["false_abstention_rate", "abstention_recall"]
+    keys = ["top1", "top5", "mrr"]
     lines = [
         f"# Ranker cross-validation ({squad.name}, 5 folds grouped by article)",
         "",
@@ -405,7 +460,44 @@ def train_ranker(
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(text, encoding="utf-8")
     typer.echo(text)
-    typer.echo(f"wrote {out}")
+    typer.echo(f"wrote {out}; now refit its confidence model: qa train-confidence --ranker {out}")
+
+
+DEFAULT_DATASETS = Path("../shared/datasets")
+
+
+@app.command("train-confidence")
+def train_confidence(
+    seeds: SeedsOpt = None,
+    datasets: Annotated[
+        Path, typer.Option(help="Folder of the SQuAD-format sets (read in place).")
+    ] = DEFAULT_DATASETS,
+    gold: Annotated[Path, typer.Option(help="Gold file; only its dev part is used.")] = (
+        DEFAULT_GOLD
+    ),
+    ranker: Annotated[
+        Path | None, typer.Option(help="Ranker to fit it for; default: the packaged one.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the ranker JSON.")] = Path(
+        "src/qa/ranker.json"
+    ),
+    cache: Annotated[Path, typer.Option(help="Keep the corpora's indexes here.")] = Path(
+        ".cache/confidence"
+    ),
+) -> None:
+    """Fit the confidence model and abstention threshold on corpora of 1-64 articles (training
+    fold only); `qa eval --sizes` reports the held-out fold."""
+    from qa.calibrate import build_corpora
+    from qa.calibrate import train_confidence as fit
+    from qa.ranker import Ranker
+    from qa.train import save_ranker
+
+    settings = settings_for(seeds, None, ranker=ranker)
+    corpora = build_corpora(datasets, settings.seeds_dir, gold)
+    err(f"fitting confidence on {len(corpora)} corpora")
+    fitted = fit(Ranker.load(settings.ranker), settings, corpora, cache, log=err)
+    save_ranker(fitted, out)
+    typer.echo(f"threshold {fitted.abstain_threshold}; wrote {out}")
 
 
 def serve_workers(settings: Settings) -> None:

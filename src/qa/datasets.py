@@ -92,11 +92,13 @@ def doc_id_for(title: str, used: set[str]) -> str:
 
 
 def load_squad(
-    path: Path, *, exclude_contexts: frozenset[str] = frozenset()
+    path: Path, *, exclude_contexts: frozenset[str] = frozenset(), per_paragraph: bool = False
 ) -> tuple[dict[str, str], list[EvalItem]]:
     """Articles (paragraphs joined by blank lines) and questions of a SQuAD-format file.
 
     Questions whose paragraph is in `exclude_contexts` are left out (their article stays).
+    With `per_paragraph`, every paragraph is an article of its own (SQuADShifts Reddit holds
+    2,035 unrelated posts under one title).
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))["data"]
@@ -105,6 +107,12 @@ def load_squad(
     texts: dict[str, str] = {}
     items: list[EvalItem] = []
     used: set[str] = set()
+    if per_paragraph:
+        data = [
+            {"title": f"{a.get('title', 'article')}_{n}", "paragraphs": [p]}
+            for a in data
+            for n, p in enumerate(a["paragraphs"], 1)
+        ]
     for article in data:
         doc_id = doc_id_for(article.get("title", "article"), used)
         parts: list[str] = []

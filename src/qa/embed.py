@@ -134,3 +134,27 @@ class SentenceTransformerEmbedder:
             convert_to_numpy=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class CachingEmbedder:
+    """An embedder that remembers every text it has encoded, for training and evaluation runs
+    that index many overlapping corpora (each text is embedded once)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self._cache: dict[str, NDArray[np.float32]] = {}
+
+    @property
+    def fingerprint(self) -> ModelInfo:
+        return self.inner.fingerprint
+
+    def encode(
+        self, texts: list[str], *, batch_size: int = 64, progress: bool = False
+    ) -> NDArray[np.float32]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            vectors = self.inner.encode(missing, batch_size=batch_size, progress=progress)
+            self._cache.update(zip(missing, vectors, strict=True))
+        if not texts:
+            return np.zeros((0, self.fingerprint.dimension), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts]).astype(np.float32, copy=False)

@@ -328,8 +328,11 @@ def gate(run: EvalRun, thresholds: dict[str, Any]) -> list[str]:
 
     `thresholds[name][split]["min" | "max"][metric]` bounds a metric of one split.
     """
+    if run.name not in thresholds:
+        known = ", ".join(sorted(thresholds)) or "none"
+        return [f"{run.name}: no thresholds for this run (the file has: {known})"]
     failures = []
-    for split, bounds in thresholds.get(run.name, {}).items():
+    for split, bounds in thresholds[run.name].items():
         got = run.metrics.get(split)
         if got is None:
             failures.append(f"{run.name}/{split}: no questions in this split")
@@ -349,3 +352,97 @@ def gate(run: EvalRun, thresholds: dict[str, Any]) -> list[str]:
                         f"the threshold {limit}"
                     )
     return failures
+
+
+# ------------------------------------------------------------------------ corpus sizes
+
+
+@dataclass
+class SizedRun:
+    """Held-out outcomes on sampled corpora, grouped by set and corpus size."""
+
+    groups: dict[tuple[str, int], list[Outcome]]
+    corpora: dict[tuple[str, int], int]
+    meta: dict[str, Any]
+
+
+def run_sizes(
+    corpora: Sequence[Any],
+    settings: Settings,
+    work_dir: Path,
+    *,
+    ranker: Ranker | None = None,
+    top_k: int = 5,
+    log: Callable[[str], None] = lambda _m: None,
+) -> SizedRun:
+    """Answer the held-out questions of every sampled corpus (`qa.corpora.SampledCorpus`)."""
+    from qa.corpora import HELD_OUT_FOLD
+    from qa.embed import CachingEmbedder
+
+    embedder = CachingEmbedder(ModelLoader(settings).get())
+    groups: dict[tuple[str, int], list[Outcome]] = {}
+    counts: dict[tuple[str, int], int] = {}
+    engine = None
+    for corpus in corpora:
+        items = [i for i in corpus.items if i.extra.get("fold") == HELD_OUT_FOLD]
+        engine = open_eval_engine(
+            corpus.texts, settings, work_dir / corpus.name, embedder=embedder, ranker=ranker
+        )
+        outcomes = [score_item(item, engine, corpus.texts, top_k) for item in items]
+        key = (corpus.pool, corpus.size)
+        groups.setdefault(key, []).extend(outcomes)
+        counts[key] = counts.get(key, 0) + 1
+        log(f"{corpus.name}: {len(corpus.texts)} articles, {len(items)} held-out questions")
+    meta = _meta("sizes", engine, settings, None, 0) if engine is not None else {}
+    return SizedRun(groups, counts, meta)
+
+
+SIZE_COLUMNS = (
+    ("questions", "questions"),
+    ("answerable", "answerable"),
+    ("recall_at_1", "top-1"),
+    ("recall_at_5", "top-5"),
+    ("mrr", "MRR"),
+    ("false_abstention_rate", "false abst."),
+    ("abstention_recall_left_out", "abst. left-out"),
+    ("abstention_recall_off_topic", "abst. off-topic"),
+    ("abstention_recall_near_topic", "abst. near-topic"),
+    ("abstention_recall_unanswerable", "abst. SQuAD unans."),
+    ("auroc_right_vs_unanswerable", "AUROC right vs unans."),
+    ("auroc_right_vs_squad_unanswerable", "AUROC vs SQuAD unans."),
+    ("confidence_ece", "ECE"),
+    ("span_coverage", "span coverage"),
+    ("span_f1", "span F1"),
+)
+
+
+def sizes_markdown(result: SizedRun) -> str:
+    """Per set and size, then per size over the SQuAD-format sets, then the reliability table."""
+    from qa.metrics import reliability
+
+    head = "| set | articles | corpora | " + " | ".join(c[1] for c in SIZE_COLUMNS) + " |"
+    lines = [head, "|---|---:|---:|" + "---:|" * len(SIZE_COLUMNS)]
+    by_size: dict[int, list[Outcome]] = {}
+    for (pool, size), outcomes in sorted(result.groups.items()):
+        metrics = summarize(outcomes)
+        cells = [_fmt(metrics.get(k, float("nan"))) for k, _ in SIZE_COLUMNS]
+        n = result.corpora[(pool, size)]
+        lines.append(f"| {pool} | {size} | {n} | " + " | ".join(cells) + " |")
+        if pool != "gold":
+            bucket = 1 if size == 1 else 4 if size <= 4 else 16 if size <= 16 else 64
+            by_size.setdefault(bucket, []).extend(outcomes)
+    for bucket, outcomes in sorted(by_size.items()):
+        metrics = summarize(outcomes)
+        cells = [_fmt(metrics.get(k, float("nan"))) for k, _ in SIZE_COLUMNS]
+        size_label = {1: "1", 4: "4", 16: "16", 64: "48-64"}[bucket]
+        lines.append(f"| **four sets** | **{size_label}** | | " + " | ".join(cells) + " |")
+    everything = [o for outcomes in result.groups.values() for o in outcomes]
+    lines += [
+        "",
+        "Reliability (every held-out question; right = the best sentence answers it):",
+        "",
+    ]
+    lines += ["| confidence | questions | mean confidence | right |", "|---|---:|---:|---:|"]
+    for label, count, mean, right in reliability(everything):
+        lines.append(f"| {label} | {count} | {mean:.3f} | {right:.3f} |")
+    return "\n".join(lines) + "\n"

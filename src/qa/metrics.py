@@ -118,10 +118,48 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float]:
         "latency_p50_ms": percentile([o.latency_ms for o in outcomes], 50),
         "latency_p95_ms": percentile([o.latency_ms for o in outcomes], 95),
     }
-    for tag in ("off-topic", "near-topic"):
+    for tag in ("off-topic", "near-topic", "left-out", "unanswerable"):
         tagged = [o for o in unanswerable if tag in o.tags]
         if tagged:
             metrics[f"abstention_recall_{tag.replace('-', '_')}"] = _share(
                 sum(not o.answered for o in tagged), len(tagged)
             )
+    right = [o for o in answerable if o.top_correct]
+    # Does confidence put right answers above questions the articles cannot answer? SQuAD 2.0's
+    # own unanswerable questions (tag "unanswerable"), written to mislead, are scored apart.
+    for name, negatives in (
+        ("auroc_right_vs_unanswerable", [o for o in unanswerable if "unanswerable" not in o.tags]),
+        (
+            "auroc_right_vs_squad_unanswerable",
+            [o for o in unanswerable if "unanswerable" in o.tags],
+        ),
+    ):
+        if right and negatives:
+            metrics[name] = auroc(
+                [o.confidence for o in right + negatives],
+                [True] * len(right) + [False] * len(negatives),
+            )
     return metrics
+
+
+def reliability(outcomes: Sequence[Outcome], bins: int = 10) -> list[tuple[str, int, float, float]]:
+    """Per confidence bin: its range, how many questions, mean confidence, share answered right
+    (the best candidate is right). Calibrated confidence has the last two about equal."""
+    rows = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [
+            o
+            for o in outcomes
+            if low <= o.confidence < high or (b == bins - 1 and o.confidence == 1)
+        ]
+        if inside:
+            rows.append(
+                (
+                    f"{low:.1f}-{high:.1f}",
+                    len(inside),
+                    float(np.mean([o.confidence for o in inside])),
+                    float(np.mean([o.top_correct for o in inside])),
+                )
+            )
+    return rows

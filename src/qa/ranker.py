@@ -5,9 +5,13 @@ and reviewed in a diff:
 
 - the ranker: `logit = features @ weights + bias` per candidate sentence; it orders candidates,
   and its sigmoid is a candidate's probability of answering the question;
-- the confidence model: from the best candidate's logit, its margin over the runner-up and a few
-  of its features, the calibrated probability that the answer is right. Without one, confidence
-  is the best candidate's sigmoid.
+- the confidence model: the calibrated probability that the best candidate answers the question,
+  as P(the articles answer the question) x P(the best candidate is the answer | they do), two
+  logistic models over features that mean the same in a corpus of one article or of thousands
+  (absolute similarity and coverage, answer type, agreement between retrieval signals, the
+  share of the question's terms no article uses). Factoring it this way lets the first model
+  push questions the articles know nothing about far below answerable questions whose best
+  sentence is uncertain. Without a confidence model, confidence is the best candidate's sigmoid.
 """
 
 from __future__ import annotations
@@ -29,12 +33,7 @@ DEFAULT_RANKER = "ranker.json"
 # Confidence features that are not candidate features.
 TOP_LOGIT = "top_logit"
 MARGIN = "margin"
-LOG_SENTENCES = "log_sentences"
 NO_RUNNER_UP_MARGIN = 10.0
-
-
-def corpus_size_feature(sentences: int) -> float:
-    return float(np.log1p(sentences))
 
 
 def sigmoid(x: float) -> float:
@@ -72,6 +71,40 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class ConfidenceModel:
+    """P(answerable) x P(right | answerable), each a logistic model over named values."""
+
+    answerable: Linear
+    right: Linear
+
+    def parts(self, values: dict[str, float]) -> tuple[float, float]:
+        """P(the articles answer the question) and P(the best candidate is the answer | they do)."""
+        return sigmoid(self.answerable.logit(values)), sigmoid(self.right.logit(values))
+
+    def probability(self, values: dict[str, float]) -> float:
+        answerable, right = self.parts(values)
+        return answerable * right
+
+    def to_json(self) -> dict[str, object]:
+        return {"answerable": self.answerable.to_json(), "right": self.right.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str) -> ConfidenceModel:
+        if "answerable" not in data or "right" not in data:
+            raise ValueError(
+                f"ranker {source}: the confidence model needs 'answerable' and 'right' parts "
+                "(retrain with `qa train-confidence`)"
+            )
+        return cls(
+            Linear.from_json(data["answerable"], source), Linear.from_json(data["right"], source)
+        )
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.answerable.features + self.right.features))
+
+
+@dataclass(frozen=True)
 class Ranker:
     """Candidate logits (`features @ weights + bias`) and the answer's confidence."""
 
@@ -79,7 +112,7 @@ class Ranker:
     weights: NDArray[np.float64]
     bias: float
     source: str = "inline"
-    calibrator: Linear | None = None
+    calibrator: ConfidenceModel | None = None
     meta: dict[str, Any] | None = None
 
     def logits(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -87,27 +120,30 @@ class Ranker:
 
     @property
     def abstain_threshold(self) -> float:
-        """The threshold chosen when the model was trained (0.5 when none was)."""
+        """The threshold on P(answerable) chosen when the model was trained (0.5 when none was)."""
         return float((self.meta or {}).get("abstain_threshold", 0.5))
 
     def answer_confidence(
-        self,
-        top: dict[str, float],
-        top_logit: float,
-        runner_up_logit: float | None,
-        corpus_sentences: int,
+        self, top: dict[str, float], top_logit: float, runner_up_logit: float | None
     ) -> float:
         """Calibrated probability that the best candidate answers the question."""
+        return self.answer_probabilities(top, top_logit, runner_up_logit)[0]
+
+    def answer_probabilities(
+        self, top: dict[str, float], top_logit: float, runner_up_logit: float | None
+    ) -> tuple[float, float]:
+        """(confidence, P(answerable)): the calibrated probability that the best candidate
+        answers the question, and that the articles answer it at all (what abstention reads).
+
+        `top` holds the best candidate's features and the question's own (`QUESTION_FEATURES`).
+        """
         if self.calibrator is None:
-            return sigmoid(top_logit)
-        margin = NO_RUNNER_UP_MARGIN if runner_up_logit is None else top_logit - runner_up_logit
-        values = {
-            **top,
-            TOP_LOGIT: top_logit,
-            MARGIN: margin,
-            LOG_SENTENCES: corpus_size_feature(corpus_sentences),
-        }
-        return sigmoid(self.calibrator.logit(values))
+            p = sigmoid(top_logit)
+            return p, p
+        answerable, right = self.calibrator.parts(
+            confidence_values(top, top_logit, runner_up_logit)
+        )
+        return answerable * right, answerable
 
     def to_json(self) -> dict[str, object]:
         out = Linear(self.features, self.weights, self.bias).to_json()
@@ -120,7 +156,9 @@ class Ranker:
     @classmethod
     def from_json(cls, data: dict[str, Any], source: str = "inline") -> Ranker:
         linear = Linear.from_json(data, source)
-        calibrator = Linear.from_json(data["confidence"], source) if "confidence" in data else None
+        calibrator = (
+            ConfidenceModel.from_json(data["confidence"], source) if "confidence" in data else None
+        )
         return cls(
             linear.features,
             linear.weights,
@@ -137,3 +175,12 @@ class Ranker:
             text = resources.files("qa").joinpath(DEFAULT_RANKER).read_text(encoding="utf-8")
             return cls.from_json(json.loads(text), f"qa/{DEFAULT_RANKER}")
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")), str(path))
+
+
+def confidence_values(
+    top: dict[str, float], top_logit: float, runner_up_logit: float | None
+) -> dict[str, float]:
+    """What the confidence model reads: the best candidate's features, its logit, and its
+    margin over the runner-up (capped, so one far-ahead candidate is not a certainty)."""
+    margin = NO_RUNNER_UP_MARGIN if runner_up_logit is None else top_logit - runner_up_logit
+    return {**top, TOP_LOGIT: top_logit, MARGIN: min(margin, NO_RUNNER_UP_MARGIN)}

@@ -57,6 +57,11 @@ FEATURES = (
     "window_dense",  # best cosine over the sentence and its neighbours
     "window_dense_mean",  # mean cosine over them
 )
+# Features of the question against the whole corpus, the same for every candidate: they feed the
+# confidence model, not the ranker (a constant within a question cannot reorder candidates).
+QUESTION_FEATURES = (
+    "unknown",  # share of the question's distinct terms that no article uses
+)
 # Each feature is also seen relative to the other candidates of the same question: its gap to
 # the best value, and a reciprocal rank (as in reciprocal-rank fusion).
 RANK_OFFSET = 5
@@ -94,20 +99,30 @@ class Retriever:
 
     def retrieve(self, question: str) -> list[Candidate]:
         """Candidate sentences for `question`, best first."""
+        return self.retrieve_detailed(question)[0]
+
+    def retrieve_detailed(self, question: str) -> tuple[list[Candidate], dict[str, float]]:
+        """Candidate sentences for `question`, best first, and the question's own features."""
         index = self.index
         if index.sentence_count == 0:
-            return []
+            return [], {"unknown": 1.0}
         q = self.embedder.encode([question])[0]
         q_tokens = tokenize([question])[0]
+        distinct = set(q_tokens)
+        known = index.lexical.doc_freq
+        question_values = {
+            "unknown": sum(t not in known for t in distinct) / len(distinct) if distinct else 0.0
+        }
         bm25 = index.lexical.scores(q_tokens)
         chunk_bm25 = index.chunk_lexical.scores(q_tokens)
         rows = self._candidate_rows(question, q, bm25, chunk_bm25)
         matrix = relative(self._features(question, rows, q, q_tokens, bm25, chunk_bm25))
         logits = self.ranker.logits(matrix[:, self._columns])
         order = sorted(range(len(rows)), key=lambda i: (-logits[i], rows[i]))
-        return [
+        candidates = [
             Candidate(rows[i], tuple(float(x) for x in matrix[i]), float(logits[i])) for i in order
         ]
+        return candidates, question_values
 
     def _candidate_rows(
         self,

@@ -1,8 +1,16 @@
-"""The gold-set gate: it passes with the packaged ranker and bites when answers get worse."""
+"""The eval gate: it passes with the packaged ranker and names what breaks when retrieval or
+ranking gets worse.
+
+The gate runs the gold questions twice: on the seed article alone, and on the seed article with
+16 XQuAD articles beside it (`gold+16`: 400+ sentences, far more than one search returns), so a
+broken dense search, a missing BM25 or a ranker without one of its feature families shows up as
+named gate failures.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +18,18 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.cli import app
+from qa.config import Settings
+from qa.corpora import xquad_distractors
+from qa.datasets import load_gold
+from qa.evaluate import EvalRun, gate, load_thresholds, run
 from qa.ranker import Ranker
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
+DATASETS = ROOT.parent / "shared" / "datasets"
+THRESHOLDS = ROOT / "eval" / "thresholds.toml"
+DISTRACTORS = 16
 
 
 def run_eval(tmp_path: Path, *extra: str) -> tuple[int, str]:
@@ -27,9 +42,11 @@ def run_eval(tmp_path: Path, *extra: str) -> tuple[int, str]:
             "--gold",
             str(ROOT / "eval" / "gold.jsonl"),
             "--thresholds",
-            str(ROOT / "eval" / "thresholds.toml"),
+            str(THRESHOLDS),
             "--reports",
             str(tmp_path / "reports"),
+            "--datasets",
+            str(DATASETS),
             *extra,
         ],
     )
@@ -45,12 +62,116 @@ def test_gate_passes_with_the_packaged_ranker(tmp_path: Path) -> None:
     assert (tmp_path / "reports" / "latest.md").read_text().startswith("# Eval report: gold")
 
 
-def test_gate_fails_with_a_random_ranker(tmp_path: Path) -> None:
+def test_gate_passes_on_the_seed_with_distractor_articles(tmp_path: Path) -> None:
+    assert DATASETS.is_dir(), f"{DATASETS} is missing: the gate needs the shared datasets"
+    code, output = run_eval(tmp_path, "--distractors", str(DISTRACTORS))
+    assert code == 0, output
+    report = json.loads((tmp_path / "reports" / f"gold+{DISTRACTORS}.json").read_text())
+    # The corpus is bigger than one search: retrieval really chooses the candidates.
+    assert report["meta"]["sentences"] > 10 * Settings().candidates
+    assert report["metrics"]["all"]["citation_validity"] == 1.0
+
+
+def test_an_unknown_run_name_or_a_missing_thresholds_file_is_an_error(tmp_path: Path) -> None:
+    code, output = run_eval(tmp_path, "--split", "dev")
+    assert code == 1 and "gold-dev: no thresholds for this run" in output
+    code, output = run_eval(tmp_path, "--thresholds", str(tmp_path / "missing.toml"))
+    assert code == 2 and "no gate thresholds" in output
+
+
+# ----------------------------------------------------------------- the gate bites: mutations
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Iterator[tuple[dict[str, str], list[object]]]:
+    assert DATASETS.is_dir(), f"{DATASETS} is missing: the gate needs the shared datasets"
+    from qa.corpus import read_corpus
+
+    documents, _ = read_corpus(SEEDS)
+    texts = {d.doc_id: d.text for d in documents}
+    items = load_gold(ROOT / "eval" / "gold.jsonl", texts)
+    texts.update(xquad_distractors(DATASETS, DISTRACTORS))
+    yield texts, items  # type: ignore[misc]
+
+
+def _gate(tmp_path: Path, corpus: tuple[dict[str, str], list[object]], **kw: object) -> list[str]:
+    texts, items = corpus
+    result: EvalRun = run(
+        f"gold+{DISTRACTORS}",
+        items,  # type: ignore[arg-type]
+        texts,
+        Settings(),
+        work_dir=tmp_path / "work",
+        **kw,  # type: ignore[arg-type]
+    )
+    return gate(result, load_thresholds(THRESHOLDS))
+
+
+def _failed(failures: list[str], metric: str) -> bool:
+    return any(f": {metric} = " in f for f in failures)
+
+
+def test_gate_fails_when_dense_search_returns_random_rows(
+    tmp_path: Path, corpus: tuple[dict[str, str], list[object]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa.store import FaissStore
+
+    rng = np.random.default_rng(0)
+    real = FaissStore.search
+
+    def random_rows(self: FaissStore, queries: np.ndarray, k: int) -> tuple[object, object]:
+        scores, rows = real(self, queries, k)
+        return scores, rng.integers(0, len(self), size=rows.shape)
+
+    monkeypatch.setattr(FaissStore, "search", random_rows)
+    failures = _gate(tmp_path, corpus)
+    assert _failed(failures, "recall_at_1"), failures
+
+
+def test_gate_fails_when_bm25_is_off(
+    tmp_path: Path, corpus: tuple[dict[str, str], list[object]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa.lexical import Lexical
+
+    monkeypatch.setattr(
+        Lexical, "scores", lambda self, tokens: np.zeros(self.num_docs, dtype=np.float32)
+    )
+    failures = _gate(tmp_path, corpus)
+    assert _failed(failures, "recall_at_1") or _failed(failures, "mrr"), failures
+
+
+@pytest.mark.parametrize("family", ["coverage", "dense"])
+def test_gate_fails_when_the_ranker_loses_a_feature_family(
+    tmp_path: Path, corpus: tuple[dict[str, str], list[object]], family: str
+) -> None:
+    from qa.cli import ABLATIONS
+
+    good = Ranker.load()
+    names = set(ABLATIONS[family])
+    weights = np.array(
+        [
+            0.0 if f.split(":")[-1] in names else w
+            for f, w in zip(good.features, good.weights, strict=True)
+        ]
+    )
+    bad = Ranker(good.features, weights, good.bias, f"without {family}", good.calibrator, good.meta)
+    failures = _gate(tmp_path, corpus, ranker=bad)
+    assert _failed(failures, "recall_at_1") or _failed(failures, "mrr"), failures
+
+
+def test_gate_fails_with_a_random_ranker_on_recall(tmp_path: Path) -> None:
     good = Ranker.load()
     rng = np.random.default_rng(0)
-    bad = Ranker(good.features, rng.normal(size=len(good.weights)), 0.0, "random", good.calibrator)
+    bad = Ranker(
+        good.features,
+        rng.normal(size=len(good.weights)),
+        0.0,
+        "random",
+        good.calibrator,
+        good.meta,  # the packaged threshold: the gate must fail on recall, not on abstention
+    )
     path = tmp_path / "random-ranker.json"
     path.write_text(json.dumps(bad.to_json()))
     code, output = run_eval(tmp_path, "--ranker", str(path))
     assert code == 1
-    assert "GATE FAILED" in output and "recall_at_1" in output
+    assert "GATE FAILED: gold/all: recall_at_1 = " in output
