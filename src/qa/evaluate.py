@@ -34,6 +34,8 @@ SHOWN = (
     "recall_at_3",
     "recall_at_5",
     "mrr",
+    "dense_recall",
+    "bm25_recall",
     "answer_accuracy",
     "short_answer_containment",
     "abstention_precision",
@@ -135,6 +137,7 @@ def score_item(item: EvalItem, engine: Engine, texts: dict[str, str], top_k: int
         (answered and any(a in (answer.text or "") for a in item.answers)) if item.answers else None
     )
     valid = sum(texts.get(c.doc_id, "")[c.start : c.end] == c.text for c in answer.citations)
+    dense_hit, lexical_hit = _retriever_hits(item, engine) if item.answerable else (None, None)
     return Outcome(
         id=item.id,
         question=item.question,
@@ -152,7 +155,33 @@ def score_item(item: EvalItem, engine: Engine, texts: dict[str, str], top_k: int
         citations_valid=valid,
         latency_ms=round(latency, 3),
         expected=item.evidence or (item.answers[0] if item.answers else None),
+        dense_hit=dense_hit,
+        lexical_hit=lexical_hit,
     )
+
+
+def _retriever_hits(item: EvalItem, engine: Engine) -> tuple[bool, bool]:
+    """Does dense search alone, and BM25 alone, return a right sentence among its own top
+    `candidates`? Measured apart from the answer, so a broken index shows even when the other
+    retriever makes up for it."""
+    from qa.lexical import tokenize
+    from qa.retrieve import _top
+
+    index = engine.index
+    n = engine.settings.candidates
+    q = engine.embedder.encode([item.question])[0]
+    _, rows = index.sentence_store.search(q[None, :], n)
+    dense = [int(r) for r in rows[0] if r >= 0]
+    lexical = _top(index.lexical.scores(tokenize([item.question])[0]), n)
+
+    def any_hit(found: list[int]) -> bool:
+        for row in found:
+            doc, span, _ = index.span(row)
+            if is_hit(item, doc.doc_id, (span.start, span.end)):
+                return True
+        return False
+
+    return any_hit(dense), any_hit(lexical)
 
 
 def run(

@@ -28,6 +28,8 @@ class Outcome:
     citations_valid: int
     latency_ms: float
     expected: str | None = None
+    dense_hit: bool | None = None  # dense search alone finds a right sentence (answerable only)
+    lexical_hit: bool | None = None  # ... and BM25 alone
 
 
 def _share(numerator: int, denominator: int) -> float:
@@ -99,6 +101,15 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float]:
         "recall_at_5": _share(sum(r is not None and r <= 5 for r in ranks), len(ranks)),
         "mrr": float(np.mean([1 / r if r else 0.0 for r in ranks])) if ranks else float("nan"),
         "answer_accuracy": _share(sum(o.answer_correct for o in answerable), len(answerable)),
+        # Each retriever on its own (its top `QA_CANDIDATES` sentences hold a right one).
+        "dense_recall": _share(
+            sum(bool(o.dense_hit) for o in answerable),
+            sum(o.dense_hit is not None for o in answerable),
+        ),
+        "bm25_recall": _share(
+            sum(bool(o.lexical_hit) for o in answerable),
+            sum(o.lexical_hit is not None for o in answerable),
+        ),
         "short_answer_containment": _share(
             sum(bool(o.short_answer_ok) for o in with_short), len(with_short)
         ),

@@ -125,7 +125,7 @@ def test_gate_fails_when_dense_search_returns_random_rows(
 
     monkeypatch.setattr(FaissStore, "search", random_rows)
     failures = _gate(tmp_path, corpus)
-    assert _failed(failures, "recall_at_1"), failures
+    assert _failed(failures, "dense_recall"), failures
 
 
 def test_gate_fails_when_bm25_is_off(
@@ -137,7 +137,7 @@ def test_gate_fails_when_bm25_is_off(
         Lexical, "scores", lambda self, tokens: np.zeros(self.num_docs, dtype=np.float32)
     )
     failures = _gate(tmp_path, corpus)
-    assert _failed(failures, "recall_at_1") or _failed(failures, "mrr"), failures
+    assert _failed(failures, "bm25_recall"), failures
 
 
 @pytest.mark.parametrize("family", ["coverage", "dense"])
@@ -156,7 +156,9 @@ def test_gate_fails_when_the_ranker_loses_a_feature_family(
     )
     bad = Ranker(good.features, weights, good.bias, f"without {family}", good.calibrator, good.meta)
     failures = _gate(tmp_path, corpus, ranker=bad)
-    assert _failed(failures, "recall_at_1") or _failed(failures, "mrr"), failures
+    # Measured: without coverage, answer accuracy falls to 0.724 (bound 0.73) and confidence
+    # ECE rises to 0.29.
+    assert any(_failed(failures, m) for m in ("recall_at_1", "mrr", "answer_accuracy")), failures
 
 
 def test_gate_fails_with_a_random_ranker_on_recall(tmp_path: Path) -> None:
