@@ -223,3 +223,26 @@ def test_a_counter_shows_near_the_limit_and_a_long_question_is_never_cut(
     expect(question).to_have_value(long)
     assert sent == []
     expect(page.locator(".bubble.user")).to_have_count(0)
+
+
+def test_an_odd_stored_conversation_does_not_break_the_page(page: Page, live: Live) -> None:
+    open_page(page, live)
+    turns = [
+        {"id": 1, "question": "failed", "status": "failed", "error": {"message": "x"}},
+        {"id": 2, "question": "no response", "status": "answered", "response": None},
+        {"id": 3, "question": 42, "status": "answered"},
+        {
+            "id": 4,
+            "question": "odd citations",
+            "status": "answered",
+            "response": {"answer": "a", "confidence": 0.9, "citations": [None]},
+        },
+    ]
+    page.evaluate(
+        "turns => sessionStorage.setItem('qa-chat', JSON.stringify({version: 1, turns}))", turns
+    )
+    page.reload()
+    expect(page.locator(".bubble.user")).to_have_text(["failed", "no response", "odd citations"])
+    expect(page.locator(".bubble.error")).to_have_count(2)
+    ask(page, ANSWERED)  # and the page still works (the fixture checks for JS errors too)
+    expect(page.locator(".bubble.answer")).to_have_count(2)

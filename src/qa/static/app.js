@@ -67,9 +67,15 @@ function restore() {
       turn.status = "failed";
       turn.error = { message: "The page was reloaded before the answer came.", stopped: true };
     }
+    try {
+      renderTurn(turn);
+    } catch (_) {
+      // A stored turn this version cannot show (an older or altered format): drop the rest.
+      views.delete(turn.id);
+      break;
+    }
     turns.push(turn);
     nextId = Math.max(nextId, turn.id + 1);
-    renderTurn(turn);
   }
   const last = els.log.lastElementChild;
   if (last) last.scrollIntoView({ block: "end" });
@@ -94,7 +100,7 @@ function newChat() {
 function renderTurn(turn) {
   const asked = el("div", "bubble user", turn.question);
   asked.setAttribute("aria-label", "You asked");
-  const reply = replyFor(turn);
+  const reply = replyFor(turn); // first, so a turn that cannot be shown adds nothing
   els.log.append(asked, reply);
   views.set(turn.id, { asked, reply });
 }
@@ -377,9 +383,9 @@ async function ask(text, existing) {
   } catch (error) {
     turn.status = "failed";
     turn.error = { message: error.message, stopped: Boolean(error.stopped) };
-    if (error.stopped) say("Stopped.");
   }
   pending = null;
+  say(turn.error && turn.error.stopped ? "Stopped." : "");
   setBusy(false);
   if (!views.has(turn.id)) return; // the chat was cleared meanwhile
   save();

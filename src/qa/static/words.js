@@ -64,7 +64,7 @@ export function copyText(body) {
   const lines = [body.answer];
   if (lead) {
     const by = byline(lead);
-    lines.push("", `Source: ${lead.title}${by ? ` — ${by}` : ""}`);
+    lines.push("", `Source: ${lead.title || lead.doc_id}${by ? ` — ${by}` : ""}`);
     if (typeof lead.url === "string" && /^https?:\/\//i.test(lead.url)) lines.push(lead.url);
   }
   return lines.join("\n");
