@@ -333,3 +333,20 @@ def test_changing_a_vote_replaces_it_and_the_same_vote_is_not_sent_twice(
     result = export(records)
     assert [m["question"] for m in result.misses].count(ANSWERED) == 1
     assert ANSWERED not in [c["question"] for c in result.candidates]
+
+
+def test_a_whole_session_requests_nothing_from_other_sites(page: Page, live: Live) -> None:
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    open_page(page, live)
+    lead = cite(page, live, "chips", "Semiconductor factories will open in Gujarat.")
+    serve_ask(
+        page, answer_response(ANSWERED, [{**lead, "url": "https://example.com/"}], confidence=0.9)
+    )
+    ask(page, ANSWERED)
+    expect(page.locator(".original")).to_have_attribute("href", "https://example.com/")
+    page.locator(".cite.source").click()
+    expect(page.locator("#panel mark")).to_be_in_viewport()
+    page.reload()
+    expect(page.locator(".bubble.answer")).to_have_count(1)
+    assert requested and all(url.startswith(live.url + "/") for url in requested), requested

@@ -36,7 +36,7 @@ let nextId = 1;
 
 const panel = createPanel({
   panel: document.getElementById("panel"),
-  behind: [els.topbar, els.chat],
+  behind: [document.querySelector(".skip-link"), els.topbar, els.chat],
   fallbackFocus: els.question,
   onCount: (n) => {
     els.articleCount.textContent = ` (${n})`;
