@@ -63,6 +63,10 @@ def test_page_is_served_with_a_strict_csp(client: TestClient) -> None:
     ("name", "media_type"),
     [
         ("app.js", "javascript"),
+        ("api.js", "javascript"),
+        ("dom.js", "javascript"),
+        ("panel.js", "javascript"),
+        ("words.js", "javascript"),
         ("style.css", "text/css"),
         ("favicon.svg", "image/svg+xml"),
         ("index.html", "text/html"),
@@ -84,7 +88,16 @@ def test_missing_static_file_is_a_json_404(client: TestClient) -> None:
 
 
 def test_static_files_are_package_data() -> None:
-    for name in ("index.html", "app.js", "style.css", "favicon.svg"):
+    for name in (
+        "index.html",
+        "app.js",
+        "api.js",
+        "dom.js",
+        "panel.js",
+        "words.js",
+        "style.css",
+        "favicon.svg",
+    ):
         assert (STATIC / name).is_file(), name
 
 
@@ -133,12 +146,16 @@ def test_page_has_nothing_the_csp_would_block_and_fetches_nothing_from_elsewhere
     assert "@import" not in css and "url(" not in css
 
 
-def test_script_never_parses_server_text_as_html() -> None:
-    js = (STATIC / "app.js").read_text(encoding="utf-8")
+@pytest.mark.parametrize("script", sorted(p.name for p in STATIC.glob("*.js")))
+def test_script_never_parses_server_text_as_html(script: str) -> None:
+    js = (STATIC / script).read_text(encoding="utf-8")
     code = "\n".join(line for line in js.splitlines() if not line.strip().startswith("//"))
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in code, sink
     assert "http://" not in code and "https://" not in code
+    # Modules import only each other, by relative path: nothing from another origin.
+    for target in re.findall(r"^import .* from \"([^\"]+)\";$", code, flags=re.MULTILINE):
+        assert target.startswith("./") and (STATIC / target[2:]).is_file(), target
 
 
 @pytest.mark.parametrize(("threshold", "high"), [(0.5, 0.8), (0.3, 0.8), (0.9, 0.9), (0.0, 0.8)])

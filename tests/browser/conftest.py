@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import (
@@ -19,6 +20,7 @@ from playwright.sync_api import (
     Dialog,
     Page,
     ViewportSize,
+    expect,
 )
 
 from qa.config import Settings
@@ -35,7 +37,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-MOBILE: ViewportSize = {"width": 375, "height": 740}
+MOBILE: ViewportSize = {"width": 390, "height": 844}
 
 # An article full of markup (and a character outside the BMP before it, so offsets in code
 # points and in UTF-16 units differ): the page must show all of it literally.
@@ -111,7 +113,11 @@ def live(web_seeds: Path) -> Iterator[Live]:
 def new_page(browser: Browser, viewport: ViewportSize) -> tuple[BrowserContext, Page, PageWatch]:
     """A fresh context and page that records dialogs, uncaught errors and CSP reports."""
     # Reduced motion: scrolling is instant, so what a test sees does not depend on timing.
-    context = browser.new_context(viewport=viewport, reduced_motion="reduce")
+    # A phone-sized page is a phone: touch, and the mobile viewport meta tag honoured.
+    phone = viewport == MOBILE
+    context = browser.new_context(
+        viewport=viewport, reduced_motion="reduce", has_touch=phone, is_mobile=phone
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     watch = PageWatch()
@@ -143,3 +149,69 @@ def watched(browser: Browser) -> Iterator[tuple[Page, PageWatch]]:
 @pytest.fixture
 def page(watched: tuple[Page, PageWatch]) -> Page:
     return watched[0]
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A phone-sized page (390x844); after the test, no JS error and no CSP violation."""
+    context, page, watch = new_page(browser, MOBILE)
+    yield page
+    context.close()
+    assert not watch.errors, watch.errors
+    assert not watch.csp, watch.csp
+
+
+def open_page(page: Page, live: Live) -> None:
+    page.goto(live.url + "/")
+    expect(page.get_by_role("button", name="Ask")).to_be_enabled()
+    expect(page.locator(".doc-link").first).to_be_attached()  # the page's script has started
+
+
+def ask(page: Page, question: str) -> dict[str, Any]:
+    """Type a question, press Enter, and return the /ask response the page received."""
+    page.get_by_label("Your question").fill(question)
+    with page.expect_response("**/ask") as response:
+        page.get_by_label("Your question").press("Enter")
+    body: dict[str, Any] = response.value.json()
+    expect(page.locator(".bubble.thinking")).to_have_count(0)
+    return body
+
+
+def cite(page: Page, live: Live, doc_id: str, sentence: str, **extra: Any) -> dict[str, Any]:
+    """A citation of `sentence` in the served article `doc_id`, as POST /ask gives it.
+
+    Offsets are the server's own (code points), looked up from GET /documents/{doc_id};
+    `extra` adds the news fields (url, published, source) or overrides any field.
+    """
+    doc = page.request.get(f"{live.url}/documents/{doc_id}").json()
+    start = doc["text"].index(sentence)
+    index = next(s["index"] for s in doc["sentences"] if s["start"] <= start < s["end"])
+    return {
+        "doc_id": doc_id,
+        "title": doc["title"],
+        "sentence_index": index,
+        "start": start,
+        "end": start + len(sentence),
+        "text": sentence,
+        "score": 0.9,
+        **extra,
+    }
+
+
+def answer_response(
+    question: str, citations: list[dict[str, Any]], *, confidence: float, **extra: Any
+) -> dict[str, Any]:
+    """A POST /ask body in the contract the page renders: the lead citation is the answer."""
+    return {
+        "question": question,
+        "answer": citations[0]["text"] if citations else None,
+        "confidence": confidence,
+        "citations": citations,
+        "took_ms": 1.0,
+        **extra,
+    }
+
+
+def serve_ask(page: Page, body: dict[str, Any]) -> None:
+    """Answer every POST /ask of this page with `body` (the UI's input, made deterministic)."""
+    page.route("**/ask", lambda route: route.fulfill(status=200, json=body))

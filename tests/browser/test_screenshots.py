@@ -1,7 +1,9 @@
 """A real conversation with the real model, photographed on a desktop and a phone.
 
-Each picture is the screen after asking and selecting the answer's source: on a desktop the chat
-with the article beside it, on a phone the article scrolled to the highlighted sentence.
+On a desktop the picture is the chat with the answer's article open beside it, the cited sentence
+highlighted; on a phone it is the answer itself (verdict, quote with the short answer marked when
+the server gives one, source card) with the question box pinned below. The phone's article sheet
+is checked too (the cited sentence in view), but not photographed.
 
 The pictures go to $QA_SCREENSHOT_DIR when it is set (`QA_SCREENSHOT_DIR=docs` refreshes the ones
 in the README), else to a temporary folder; either way they are checked to exist and be small.
@@ -46,7 +48,7 @@ def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def converse(page: Page, live: Live) -> None:
+def converse(page: Page, live: Live, *, phone: bool) -> None:
     page.goto(live.url + "/")
     question = page.get_by_label("Your question")
     question.fill(QUESTION)
@@ -55,12 +57,19 @@ def converse(page: Page, live: Live) -> None:
     body = response.value.json()
     bubble = page.locator(".bubble.answer, .bubble.abstained").last
     expect(bubble).to_be_visible()
+    if body.get("answer_span") and body["answer"] is not None:
+        expect(bubble.locator(".answer-text mark")).to_have_text(body["answer_span"]["text"])
     first = bubble.locator(".cite").first
     first.click()
     mark = page.locator("#panel mark")
     expect(mark).to_be_in_viewport()
     expect(mark).to_have_text(body["citations"][0]["text"])
+    if phone:
+        page.get_by_role("button", name="Back to answer").click()
+        expect(page.locator("#panel")).to_be_hidden()
+        page.locator(".bubble.user").last.evaluate("b => b.scrollIntoView({block: 'start'})")
     page.evaluate("document.activeElement.blur()")  # no focus ring on the picture's subject
+    page.mouse.move(0, 0)  # nor a hover highlight
 
 
 @pytest.mark.parametrize(
@@ -71,7 +80,7 @@ def test_screenshot_of_a_real_conversation(
 ) -> None:
     context, page, watch = new_page(browser, viewport)
     try:
-        converse(page, real_live)
+        converse(page, real_live, phone=viewport == MOBILE)
         path = shots_dir / f"screenshot-{name}.png"
         page.screenshot(path=str(path))
         assert 0 < path.stat().st_size < MAX_BYTES, path.stat().st_size

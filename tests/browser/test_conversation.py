@@ -1,0 +1,248 @@
+"""Conversation basics: errors and Retry, waiting and Stop, history, New chat, Copy, the limit."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, Request, Route, expect
+
+from tests.browser.conftest import (
+    DESKTOP,
+    Live,
+    answer_response,
+    ask,
+    cite,
+    new_page,
+    open_page,
+    serve_ask,
+)
+
+pytestmark = pytest.mark.browser
+
+ANSWERED = "Where will semiconductor factories open?"
+OFF_TOPIC = "What is the capital of France?"
+
+
+def fail_ask(page: Page) -> None:
+    page.route(
+        "**/ask",
+        lambda route: route.fulfill(
+            status=500, json={"error": "internal error; the server log has the details"}
+        ),
+    )
+
+
+def test_server_error_is_shown_with_a_retry_that_asks_again_in_place(
+    page: Page, live: Live
+) -> None:
+    open_page(page, live)
+    fail_ask(page)
+    ask(page, ANSWERED)
+    error = page.locator(".bubble.error")
+    expect(error).to_contain_text("internal error; the server log has the details")
+    retry = error.get_by_role("button", name=f"Retry: {ANSWERED}")
+    retry.click()  # fails again: still one question, one error
+    expect(page.locator(".bubble.error")).to_have_count(1)
+    expect(page.locator(".bubble.user")).to_have_count(1)
+    page.unroute("**/ask")
+    with page.expect_response("**/ask"):
+        page.locator(".bubble.error .retry").click()
+    expect(page.locator(".bubble.answer")).to_have_count(1)
+    expect(page.locator(".bubble.error")).to_have_count(0)
+    expect(page.locator(".bubble.user")).to_have_text([ANSWERED])
+    expect(page.get_by_label("Your question")).to_be_focused()
+
+
+def test_asking_the_failed_question_again_from_the_box_does_not_repeat_it(
+    page: Page, live: Live
+) -> None:
+    open_page(page, live)
+    fail_ask(page)
+    ask(page, ANSWERED)
+    ask(page, ANSWERED)
+    expect(page.locator(".bubble.error")).to_have_count(1)
+    page.unroute("**/ask")
+    ask(page, ANSWERED)
+    expect(page.locator(".bubble.user")).to_have_text([ANSWERED])
+    expect(page.locator(".bubble.answer")).to_have_count(1)
+    expect(page.locator(".bubble.error")).to_have_count(0)
+
+
+def test_unreachable_server_is_shown(page: Page, live: Live) -> None:
+    open_page(page, live)
+    page.route("**/ask", lambda route: route.abort("connectionrefused"))
+    page.get_by_label("Your question").fill(ANSWERED)
+    page.get_by_role("button", name="Ask").click()
+    expect(page.locator(".bubble.error")).to_contain_text("could not be reached")
+    expect(page.get_by_role("button", name="Ask")).to_be_enabled()
+
+
+def test_the_box_stays_editable_while_waiting(page: Page, live: Live) -> None:
+    open_page(page, live)
+    held: list[Route] = []
+    page.route("**/ask", lambda route: held.append(route))
+    question = page.get_by_label("Your question")
+    question.fill(ANSWERED)
+    question.press("Enter")
+    expect(page.locator(".bubble.thinking")).to_contain_text("Thinking")
+    expect(page.locator("#log")).to_have_attribute("aria-busy", "true")
+    expect(question).to_be_editable()
+    expect(question).to_be_focused()
+    question.press_sequentially("next question")
+    question.press("Enter")  # not sent while waiting: said so, and kept in the box
+    expect(page.locator("#ask-status")).to_have_text(
+        "Still waiting for the last answer: press Stop to ask something else."
+    )
+    expect(question).to_have_value("next question")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator(".bubble.answer")).to_have_count(1)
+    expect(page.locator(".bubble.thinking")).to_have_count(0)
+    expect(page.get_by_role("button", name="Ask")).to_be_visible()
+    expect(question).to_have_value("next question")
+
+
+def test_stop_aborts_the_request(page: Page, live: Live) -> None:
+    open_page(page, live)
+    held: list[Route] = []
+    page.route("**/ask", lambda route: held.append(route))
+    failed: list[Request] = []
+    page.on("requestfailed", lambda request: failed.append(request))
+    page.get_by_label("Your question").fill(ANSWERED)
+    page.get_by_label("Your question").press("Enter")
+    expect(page.locator(".bubble.thinking")).to_be_visible()
+    with page.expect_event("requestfailed") as aborted:
+        page.get_by_role("button", name="Stop").click()
+    assert aborted.value.url.endswith("/ask")
+    expect(page.locator(".bubble.thinking")).to_have_count(0)
+    expect(page.locator(".bubble.error.stopped")).to_contain_text("You stopped this question.")
+    expect(page.get_by_role("button", name="Ask")).to_be_visible()
+    expect(page.locator("#log")).to_have_attribute("aria-busy", "false")
+    page.unroute("**/ask")
+    with page.expect_response("**/ask"):
+        page.locator(".bubble.error .retry").click()
+    expect(page.locator(".bubble.answer")).to_have_count(1)
+    expect(page.locator(".bubble.user")).to_have_count(1)
+
+
+def test_blank_input_is_not_sent_and_shift_enter_is_a_new_line(page: Page, live: Live) -> None:
+    open_page(page, live)
+    sent: list[Request] = []
+    page.on("request", lambda r: sent.append(r) if r.url.endswith("/ask") else None)
+    question = page.get_by_label("Your question")
+    question.fill("   ")
+    question.press("Enter")
+    page.get_by_role("button", name="Ask").click()
+    question.fill("")
+    question.press_sequentially("first line")
+    question.press("Shift+Enter")
+    question.press_sequentially("second line")
+    expect(question).to_have_value("first line\nsecond line")
+    expect(page.locator(".bubble.user")).to_have_count(0)
+    ask(page, ANSWERED)  # a real question goes out, and it is the only one that did
+    assert [r.post_data_json["question"] for r in sent] == [ANSWERED]
+
+
+def test_a_reload_keeps_the_conversation_and_new_chat_clears_it(page: Page, live: Live) -> None:
+    open_page(page, live)
+    first = ask(page, ANSWERED)
+    ask(page, OFF_TOPIC)
+    page.locator(".bubble.answer").get_by_role("button", name="Helpful", exact=True).click()
+    expect(page.locator(".bubble.answer .feedback-status")).to_have_text("Thanks, noted.")
+    page.reload()
+    expect(page.locator(".bubble.user")).to_have_text([ANSWERED, OFF_TOPIC])
+    expect(page.locator(".bubble.answer .answer-text")).to_have_text(first["answer"])
+    expect(page.locator(".bubble.abstained")).to_have_count(1)
+    expect(
+        page.locator(".bubble.answer").get_by_role("button", name="Helpful", exact=True)
+    ).to_have_attribute("aria-pressed", "true")
+    # The restored answer still opens its source.
+    page.locator(".bubble.answer .cite.source").click()
+    expect(page.locator("#panel mark")).to_have_text(first["citations"][0]["text"])
+    page.get_by_role("button", name="New chat").click()
+    expect(page.locator(".bubble.user")).to_have_count(0)
+    expect(page.locator(".bubble.intro")).to_be_visible()
+    expect(page.get_by_label("Your question")).to_be_focused()
+    page.reload()
+    expect(page.locator(".bubble.intro")).to_be_visible()
+    expect(page.locator(".bubble.user")).to_have_count(0)
+
+
+def test_copy_puts_the_answer_its_headline_and_link_on_the_clipboard(
+    browser: Browser, live: Live
+) -> None:
+    context, page, watch = new_page(browser, DESKTOP)
+    try:
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
+        open_page(page, live)
+        lead = cite(
+            page,
+            live,
+            "chips",
+            "Semiconductor factories will open in Gujarat.",
+            url="https://example.com/chips",
+            published="2025-03-12",
+            source="Example Times",
+        )
+        serve_ask(page, answer_response(ANSWERED, [lead], confidence=0.9))
+        ask(page, ANSWERED)
+        page.get_by_role("button", name="Copy the answer and its source").click()
+        expect(page.locator(".copy-status")).to_have_text("Copied.")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == (
+            "Semiconductor factories will open in Gujarat.\n\n"
+            "Source: Chip makers expand — Example Times, 12 Mar 2025\n"
+            "https://example.com/chips"
+        )
+        assert not watch.errors and not watch.csp
+    finally:
+        context.close()
+
+
+def test_a_counter_shows_near_the_limit_and_a_long_question_is_never_cut(
+    page: Page, live: Live
+) -> None:
+    open_page(page, live)
+    sent: list[Request] = []
+    page.on("request", lambda r: sent.append(r) if r.url.endswith("/ask") else None)
+    question = page.get_by_label("Your question")
+    count = page.locator("#question-count")
+    question.fill("word " * 100)
+    expect(count).to_be_hidden()
+    question.fill("word " * 190)  # 950 characters
+    expect(count).to_have_text("950 / 1000 characters")
+    expect(question).to_have_attribute("aria-invalid", "false")
+    long = "word " * 201  # 1005 characters, pasted whole
+    question.fill(long)
+    expect(question).to_have_value(long)
+    expect(count).to_have_text("1005 / 1000 characters: 5 too many")
+    expect(question).to_have_attribute("aria-invalid", "true")
+    question.press("Enter")
+    expect(page.locator("#ask-status")).to_have_text(
+        "The question is 5 characters too long: shorten it to send it."
+    )
+    expect(question).to_have_value(long)
+    assert sent == []
+    expect(page.locator(".bubble.user")).to_have_count(0)
+
+
+def test_an_odd_stored_conversation_does_not_break_the_page(page: Page, live: Live) -> None:
+    open_page(page, live)
+    turns = [
+        {"id": 1, "question": "failed", "status": "failed", "error": {"message": "x"}},
+        {"id": 2, "question": "no response", "status": "answered", "response": None},
+        {"id": 3, "question": 42, "status": "answered"},
+        {
+            "id": 4,
+            "question": "odd citations",
+            "status": "answered",
+            "response": {"answer": "a", "confidence": 0.9, "citations": [None]},
+        },
+    ]
+    page.evaluate(
+        "turns => sessionStorage.setItem('qa-chat', JSON.stringify({version: 1, turns}))", turns
+    )
+    page.reload()
+    expect(page.locator(".bubble.user")).to_have_text(["failed", "no response", "odd citations"])
+    expect(page.locator(".bubble.error")).to_have_count(2)
+    ask(page, ANSWERED)  # and the page still works (the fixture checks for JS errors too)
+    expect(page.locator(".bubble.answer")).to_have_count(2)
