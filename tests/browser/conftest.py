@@ -98,16 +98,41 @@ def web_seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def live(web_seeds: Path) -> Iterator[Live]:
     """The app over the small test corpus with the fast fake embedder."""
     work = web_seeds.parent
-    # The threshold is pinned: the fake embedder's confidences are not the real model's.
     settings = Settings(
         seeds_dir=web_seeds,
         index_dir=work / "index",
         feedback_path=work / "feedback.jsonl",
-        abstain_threshold=0.7,
+        ranker=lexical_confidence_ranker(work / "ranker.json"),
+        abstain_threshold=0.5,
     )
     engine, _ = Engine.open(settings, embedder=FakeEmbedder())
     with serve_app(settings, engine) as url:
         yield Live(url, settings)
+
+
+def lexical_confidence_ranker(path: Path) -> Path:
+    """The packaged ranker with a confidence model that reads only lexical coverage.
+
+    The fake embedder's vectors are hashes, so the packaged confidence model (fitted on the real
+    model's similarities) cannot tell an off-topic question from an answerable one with them;
+    word coverage can, and the page's behaviour is what these tests are about.
+    """
+    import json
+
+    import numpy as np
+
+    from qa.ranker import ConfidenceModel, Linear, Ranker
+
+    packaged = Ranker.load()
+    confidence = ConfidenceModel(
+        Linear(("window_coverage",), np.array([12.0]), -6.0),  # none of its words: ~0
+        Linear(("coverage",), np.array([4.0]), -1.0),
+    )
+    ranker = Ranker(
+        packaged.features, packaged.weights, packaged.bias, "lexical", confidence, packaged.meta
+    )
+    path.write_text(json.dumps(ranker.to_json()), encoding="utf-8")
+    return path
 
 
 def new_page(browser: Browser, viewport: ViewportSize) -> tuple[BrowserContext, Page, PageWatch]:
