@@ -634,7 +634,7 @@ def add(
     for line in summaries:
         typer.echo(line)
     if refused:
-        err(f"{refused} not added")
+        err(f"{refused} file(s), page(s) or feed item(s) not added")
         raise typer.Exit(1)
 
 
