@@ -22,7 +22,7 @@ from qa.corpus import ArticleError
 if TYPE_CHECKING:
     import urllib3
 
-USER_AGENT = "qa-news-reader/0.1 (+https://github.com/; extractive question answering)"
+USER_AGENT = "qa-news-reader/0.1 (extractive question answering over news articles)"
 _CHUNK = 64 * 1024
 _REDIRECTS = (301, 302, 303, 307, 308)
 

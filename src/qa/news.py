@@ -29,6 +29,8 @@ FEED_TYPES = frozenset(
     }
 )
 
+MIN_PARAGRAPH_WORDS = 5
+
 
 @dataclass(frozen=True, slots=True)
 class NewsPage:
@@ -92,7 +94,8 @@ def extract_page(
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if title and lines and _same_words(lines[0], title):
         lines = lines[1:]
-    if not lines:
+    # A page with no prose (a menu, a login wall) leaves only stray words: not an article.
+    if not any(len(line.split()) >= MIN_PARAGRAPH_WORDS for line in lines):
         raise ArticleError(f"{label}: no article text found in the page")
     page_url = _clean(getattr(found, "url", None))
     published = iso_date(getattr(found, "date", None) or "")
