@@ -152,7 +152,10 @@ def shorten(sentence: str, limit: int = TITLE_CHARS) -> str:
     """`sentence` cut at a word boundary to at most `limit` characters, with an ellipsis."""
     if len(sentence) <= limit:
         return sentence
-    cut = sentence[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-–—")
+    cut = sentence[: limit - 1]
+    if not sentence[limit - 1].isspace():  # the cut falls inside a word: drop that word
+        cut = cut.rsplit(" ", 1)[0]
+    cut = cut.rstrip(" ,;:-–—")
     return (cut or sentence[: limit - 1]) + "…"
 
 
