@@ -90,3 +90,12 @@ def test_fetch_refusals_name_the_url(
     with pytest.raises(FetchError, match=message) as caught:
         fetch(full, limits)
     assert repr(full)[1:20] in str(caught.value) or "ftp://" in str(caught.value)
+
+
+def test_a_socket_error_outside_urllib3_is_a_fetch_error_naming_the_url(monkeypatch) -> None:
+    def reset(*args: object, **kwargs: object) -> None:
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    monkeypatch.setattr(qa.fetch, "_request", reset)
+    with pytest.raises(FetchError, match=r"'http://127\.0\.0\.1:9/a' could not be fetched"):
+        fetch("http://127.0.0.1:9/a", OPEN)

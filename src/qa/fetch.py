@@ -135,6 +135,8 @@ def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
         if isinstance(reason, BlockedAddress):
             raise reason from None
         raise FetchError(f"{_shown(current)} could not be fetched ({reason})") from None
+    except OSError as err:  # a socket error urllib3 did not wrap: still the page's problem
+        raise FetchError(f"{_shown(current)} could not be fetched ({err})") from None
     finally:
         manager.clear()
 

@@ -25,7 +25,6 @@ FEED_TYPES = frozenset(
         "application/rdf+xml",
         "application/xml",
         "text/xml",
-        "application/feed+json",
     }
 )
 
