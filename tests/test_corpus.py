@@ -174,6 +174,7 @@ def test_front_matter_round_trips_and_crlf_and_quotes_are_read() -> None:
         "---\ntitle: never closed\nBody.\n",
         "Body first.\n---\ntitle: late\n---\n",
         "----\ntitle: x\n----\nBody.\n",
+        "---\nNote: read this first\n---\nBody.\n",  # no metadata field: prose between rules
     ],
 )
 def test_what_is_not_front_matter_stays_text(text: str) -> None:

@@ -86,14 +86,16 @@ class Document:
 def split_front_matter(text: str) -> tuple[Meta, str]:
     """The front matter's metadata and the body after it; (Meta(), text) without front matter.
 
-    A block counts as front matter only when every line in it is blank or `key: value`, so an
-    article that merely opens with a `---` rule keeps its text. Unknown keys are ignored, and a
-    `published` that is not an ISO 8601 date or date-time is treated as unknown.
+    A block counts as front matter only when every line in it is blank or `key: value` and one
+    key at least is a metadata field, so an article that merely opens with a `---` rule keeps
+    its text. Other keys are ignored, and a `published` that is not an ISO 8601 date or
+    date-time is treated as unknown.
     """
     match = _FRONT_MATTER.match(text)
     if match is None:
         return Meta(), text
     values: dict[str, str] = {}
+    known = False
     for line in match.group(1).splitlines():
         if not line.strip():
             continue
@@ -101,8 +103,11 @@ def split_front_matter(text: str) -> tuple[Meta, str]:
         if found is None:
             return Meta(), text
         key, value = found.group(1).lower(), _unquote(found.group(2))
+        known = known or key in META_FIELDS
         if key in META_FIELDS and value:
             values[key] = value
+    if not known:  # e.g. "---\nNote: read this first\n---": prose between rules, not metadata
+        return Meta(), text
     body = text[match.end() :].lstrip("\r\n")
     if "published" in values:
         values["published"] = iso_date(values["published"]) or ""
