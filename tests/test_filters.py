@@ -140,3 +140,38 @@ def test_bad_filters_are_422(client: TestClient, extra: dict[str, object], fragm
     r = client.post("/ask", json={"question": QUESTION, **extra})
     assert r.status_code == 422
     assert fragment in r.json()["error"]
+
+
+class _CountingVectors:
+    """Vectors that record how many rows each read takes, and each product over all of them."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        self.reads: list[int] = []
+        self.full_products = 0
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        self.reads.append(len(rows))
+        return self.array[rows]
+
+    def __matmul__(self, q: np.ndarray) -> np.ndarray:
+        self.full_products += 1
+        return self.array @ q
+
+
+@pytest.mark.parametrize("share", [0.9, 0.2, 0.001])
+def test_filtered_dense_scores_never_copy_more_than_a_block_of_vectors(share: float) -> None:
+    from qa.retrieve import DOT_BLOCK, dot_rows
+
+    rng = np.random.default_rng(0)
+    vectors = _CountingVectors(rng.standard_normal((8 * DOT_BLOCK, 8)).astype(np.float32))
+    rows = np.flatnonzero(rng.random(len(vectors.array)) < share)
+    q = rng.standard_normal(8).astype(np.float32)
+    scores = dot_rows(vectors, rows, q)  # type: ignore[arg-type]
+    np.testing.assert_allclose(scores, vectors.array[rows] @ q, rtol=1e-5)
+    assert max(vectors.reads, default=0) <= DOT_BLOCK
+    # Either every selected row is read once, a block at a time, or one product covers all.
+    assert sum(vectors.reads) == len(rows) or (vectors.full_products == 1 and not vectors.reads)

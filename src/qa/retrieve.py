@@ -162,9 +162,12 @@ class Retriever:
             return []
         chunks_in = np.flatnonzero(allowed[index.chunk_first])
         rows: set[int] = set()
-        rows.update(int(rows_in[i]) for i in _top_all(index.sentence_vectors[rows_in] @ q, n))
+        rows.update(
+            int(rows_in[i]) for i in _top_all(dot_rows(index.sentence_vectors, rows_in, q), n)
+        )
         rows.update(int(rows_in[i]) for i in _top(bm25[rows_in], n))
-        chunks = {int(chunks_in[i]) for i in _top_all(index.chunk_vectors[chunks_in] @ q, k_chunks)}
+        chunk_dense = dot_rows(index.chunk_vectors, chunks_in, q)
+        chunks = {int(chunks_in[i]) for i in _top_all(chunk_dense, k_chunks)}
         chunks.update(int(chunks_in[i]) for i in _top(chunk_bm25[chunks_in], k_chunks))
         for c in chunks:
             rows.update(range(int(index.chunk_first[c]), int(index.chunk_last[c])))
@@ -282,6 +285,24 @@ def relative(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
     gaps = matrix - matrix.max(axis=0)
     ranks = np.argsort(np.argsort(-matrix, axis=0, kind="stable"), axis=0, kind="stable")
     return np.hstack([matrix, gaps, 1.0 / (RANK_OFFSET + ranks)])
+
+
+DOT_BLOCK = 8192
+
+
+def dot_rows(
+    vectors: NDArray[np.float32], rows: NDArray[np.intp], q: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """`vectors[rows] @ q` without copying all the selected vectors at once (a broad filter on
+    1M rows of 384 floats would copy 1.5 GB): most rows, one product over all rows, then the
+    selection; fewer, DOT_BLOCK rows at a time."""
+    if len(rows) > len(vectors) // 4:
+        return np.asarray(vectors @ q, dtype=np.float32)[rows]
+    out = np.empty(len(rows), dtype=np.float32)
+    for start in range(0, len(rows), DOT_BLOCK):
+        part = rows[start : start + DOT_BLOCK]
+        out[start : start + len(part)] = vectors[part] @ q
+    return out
 
 
 def _top_all(scores: NDArray[np.float32], n: int) -> list[int]:
