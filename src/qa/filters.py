@@ -72,7 +72,13 @@ def allowed_rows(index: Index, where: ArticleFilter) -> NDArray[np.bool_]:
             shown = ", ".join(repr(d) for d in unknown[:5])
             more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
             raise UnknownArticles(f"unknown doc_ids {shown}{more}; see GET /documents")
-    keep = np.fromiter(
-        (where.matches(d) for d in index.documents), dtype=bool, count=len(index.documents)
-    )
+    if where.doc_ids is not None:  # look only at the chosen articles, not the whole corpus
+        keep = np.zeros(len(index.documents), dtype=bool)
+        for doc_id in where.doc_ids:
+            pos = index.doc_pos[doc_id]
+            keep[pos] = where.matches(index.documents[pos])
+    else:
+        keep = np.fromiter(
+            (where.matches(d) for d in index.documents), dtype=bool, count=len(index.documents)
+        )
     return keep[index.sentence_doc] if len(keep) else np.zeros(0, dtype=bool)
