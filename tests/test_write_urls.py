@@ -66,6 +66,19 @@ def test_the_same_page_twice_is_a_conflict(client: TestClient, news_site: NewsSi
     assert (first.status_code, again.status_code) == (201, 409)
 
 
+def test_a_page_stored_under_another_doc_id_is_a_conflict(
+    client: TestClient, news_site: NewsSite
+) -> None:
+    assert client.put(
+        "/documents/bridge", json={"url": news_site.url(BRIDGE)}, headers=AUTH
+    ).is_success
+    again = client.post(
+        "/documents", json={"url": news_site.url(BRIDGE) + "?utm_source=x"}, headers=AUTH
+    )
+    assert again.status_code == 409
+    assert "already stored as doc_id 'bridge'" in again.json()["error"]
+
+
 def test_put_url_creates_then_keeps_the_doc_id(client: TestClient, news_site: NewsSite) -> None:
     url = news_site.url("/markets/ecb-holds-rates")
     r = client.put("/documents/ecb", json={"url": url}, headers=AUTH)

@@ -85,6 +85,19 @@ def known_urls(documents: Iterable[Document]) -> set[str]:
     return {canonical_key(d.url) for d in documents if d.url}
 
 
+def same_url(documents: Iterable[Document], url: str, doc_id: str) -> str | None:
+    """The doc_id of a stored article other than `doc_id` with the canonical URL of `url`."""
+    key = canonical_key(url)
+    return next(
+        (
+            d.doc_id
+            for d in documents
+            if d.url and d.doc_id != doc_id and canonical_key(d.url) == key
+        ),
+        None,
+    )
+
+
 def import_feed(
     url: str,
     bounds: FetchLimits,

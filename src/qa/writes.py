@@ -22,7 +22,7 @@ from qa.config import Settings
 from qa.corpus import ArticleError
 from qa.deps import EngineDep
 from qa.engine import DocIdTaken, IndexUpdateFailed, Outcome
-from qa.ingest import article_from_url, limits
+from qa.ingest import article_from_url, limits, same_url
 from qa.library import Article, TooLarge, article_from_file, article_from_text, check_doc_id
 from qa.schemas import DOC_ID_PATTERN, ArticleIn, ArticleStored, ErrorOut, NewArticle
 
@@ -148,8 +148,16 @@ def install_writes(app: FastAPI, settings: Settings) -> None:
         openapi_extra=_body(NewArticle),
     )
     async def add_document(request: Request, engine: EngineDep) -> ArticleStored:
-        """Add an article; 409 if its doc_id exists (PUT replaces)."""
+        """Add an article; 409 if its doc_id exists (PUT replaces) or, for a page, if an
+        article with the same canonical URL is stored under another doc_id."""
         article = await read_article(request, None)
+        url = article.document.url
+        twin = same_url(engine.index.documents, url, article.doc_id) if url else None
+        if twin is not None:
+            raise HTTPException(
+                409,
+                f"{url!r} is already stored as doc_id {twin!r}; PUT /documents/{twin} replaces it",
+            )
         (outcome,) = await run(lambda: engine.write([article], create_only=True))
         return _stored(outcome, article)
 
