@@ -16,6 +16,7 @@ import pytest
 
 from qa.config import Settings
 from qa.embed import ModelInfo
+from tests.news_site import news_site  # noqa: F401  (fixture: a news site on loopback)
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

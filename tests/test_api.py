@@ -26,7 +26,18 @@ def test_ask_returns_verifiable_citations(client: TestClient) -> None:
     for c in body["citations"]:
         doc = client.get(f"/documents/{c['doc_id']}").json()
         assert doc["text"][c["start"] : c["end"]] == c["text"]
-        assert set(c) == {"doc_id", "title", "sentence_index", "start", "end", "text", "score"}
+        assert set(c) == {
+            "doc_id",
+            "title",
+            "url",
+            "published",
+            "source",
+            "sentence_index",
+            "start",
+            "end",
+            "text",
+            "score",
+        }
 
 
 def test_documents_list_and_detail(client: TestClient) -> None:

@@ -42,7 +42,7 @@ def test_add_stores_and_indexes_and_reports_bad_files(
     assert "created zebra (1 sentences)" in result.stdout
     assert "photo.txt" in result.stderr and "binary" in result.stderr
     assert "notes.pdf" in result.stderr and "gone.txt" in result.stderr
-    assert "3 file(s) not added" in result.stderr
+    assert "3 file(s), page(s) or feed item(s) not added" in result.stderr
     assert (settings.seeds_dir / "zebra.txt").read_text() == good.read_text()
     assert_consistent(settings)
     good.write_text("Zebras crossed the road in Mombasa.")

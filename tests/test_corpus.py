@@ -3,13 +3,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qa.corpus import (
+    TITLE_CHARS,
     ArticleError,
+    Meta,
     decode_article,
+    front_matter,
+    iso_date,
     make_document,
     read_article,
     read_corpus,
+    shorten,
+    split_front_matter,
     split_sentences,
     title_from,
 )
@@ -120,3 +128,108 @@ def test_read_corpus_reports_bad_files_and_keeps_the_rest(tmp_path: Path) -> Non
     assert [d.doc_id for d in docs] == ["good"]
     assert len(problems) == 2
     assert any("bad.txt" in p for p in problems) and any("empty.md" in p for p in problems)
+
+
+# --------------------------------------------------------------------- front matter and titles
+
+FRONT = (
+    "---\n"
+    "title: Harbour bridge reopens\n"
+    "url: https://news.example.com/bridge\n"
+    "published: 2025-03-12\n"
+    "source: The Coastal Herald\n"
+    "author: Maria Lindqvist\n"
+    "---\n\n"
+)
+BODY = "The bridge reopened on Wednesday. It cost 84 million euros.\n"
+
+
+def test_front_matter_is_metadata_and_the_text_is_the_body() -> None:
+    doc = make_document("bridge", FRONT + BODY)
+    assert (doc.title, doc.url, doc.published, doc.source, doc.author) == (
+        "Harbour bridge reopens",
+        "https://news.example.com/bridge",
+        "2025-03-12",
+        "The Coastal Herald",
+        "Maria Lindqvist",
+    )
+    assert doc.text == BODY
+    assert [doc.text[s.start : s.end] for s in doc.sentences] == [
+        "The bridge reopened on Wednesday.",
+        "It cost 84 million euros.",
+    ]
+
+
+def test_front_matter_round_trips_and_crlf_and_quotes_are_read() -> None:
+    meta = Meta("A: title", "http://x.example/a?b=1", "2025-03-12T08:30:00+00:00", "S", None)
+    assert split_front_matter(front_matter(meta) + BODY) == (meta, BODY)
+    crlf = "---\r\ntitle: \"Quoted\"\r\nsource: 'Paper'\r\n---\r\nBody text here.\r\n"
+    assert split_front_matter(crlf) == (Meta(title="Quoted", source="Paper"), "Body text here.\r\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\nThis is prose, not a field.\n---\nBody.\n",  # a rule above and below a line
+        "---\ntitle: never closed\nBody.\n",
+        "Body first.\n---\ntitle: late\n---\n",
+        "----\ntitle: x\n----\nBody.\n",
+        "---\nNote: read this first\n---\nBody.\n",  # no metadata field: prose between rules
+    ],
+)
+def test_what_is_not_front_matter_stays_text(text: str) -> None:
+    assert split_front_matter(text) == (Meta(), text)
+
+
+def test_unknown_keys_are_ignored_and_a_bad_date_is_unknown() -> None:
+    meta, body = split_front_matter("---\nlayout: post\npublished: last Tuesday\n---\nBody.\n")
+    assert (meta, body) == (Meta(), "Body.\n")
+
+
+def test_iso_date_accepts_dates_and_date_times_only() -> None:
+    assert iso_date("2025-03-12") == "2025-03-12"
+    assert iso_date("2025-03-12T08:30:00Z") == "2025-03-12T08:30:00+00:00"
+    assert iso_date("12 March 2025") is None and iso_date("2025-02-30") is None
+
+
+def test_text_without_heading_is_titled_by_its_first_sentence_shortened() -> None:
+    short = make_document("a_b-c", "Rain fell in Oslo. It stopped.\n")
+    assert short.title == "Rain fell in Oslo."
+    doc = read_article(sorted(SEEDS.glob("*.txt"))[0])
+    assert doc.title == (
+        "The governments of India and Japan on Friday said they supported private…"
+    )
+    assert len(doc.title) <= TITLE_CHARS
+
+
+def test_shorten_cuts_at_a_word_boundary() -> None:
+    assert shorten("word " * 30, 20) == "word word word word…"
+    assert shorten("x" * 100, 10) == "x" * 9 + "…"
+    assert shorten("Short.", 10) == "Short."
+
+
+_VALUE = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\"'"
+    ),
+    min_size=1,
+    max_size=40,
+).map(lambda v: " ".join(v.split()))
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    title=_VALUE,
+    url=_VALUE,
+    source=_VALUE,
+    body=st.text(alphabet=st.sampled_from(list("ab. :-\n\r#")), max_size=120),
+)
+def test_front_matter_never_becomes_answer_text(title: str, url: str, source: str, body: str):
+    meta = Meta(title=title or None, url=url or None, source=source or None)
+    doc = make_document("a", front_matter(meta) + body)
+    assert (doc.url, doc.source) == (meta.url, meta.source)
+    assert doc.text == body.lstrip("\r\n")
+    plain = make_document("a", doc.text)
+    assert doc.sentences == plain.sentences
+    for span in doc.sentences:
+        assert doc.text[span.start : span.end] == plain.text[span.start : span.end]

@@ -224,6 +224,19 @@ def test_engine_writes_are_visible_to_the_next_question(
     assert engine.index.sentence_count == len(engine.index.sentence_store)
 
 
+def test_filters_restrict_answers_on_milvus_too(
+    seeds_dir: Path, tmp_path: Path, milvus: MilvusConfig
+):
+    from qa.filters import ArticleFilter
+
+    settings = _engine_settings(seeds_dir, tmp_path, milvus, "filters")
+    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
+    question = "Where will semiconductor factories open?"
+    assert any(c.doc_id == "chips" for c in engine.ask(question, 5).citations)
+    only_quad = engine.ask(question, 5, ArticleFilter(doc_ids=frozenset({"quad"})))
+    assert only_quad.citations and {c.doc_id for c in only_quad.citations} == {"quad"}
+
+
 def test_a_failing_store_answers_503_not_500(seeds_dir: Path, tmp_path: Path, milvus):
     from fastapi.testclient import TestClient
 

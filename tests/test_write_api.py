@@ -38,7 +38,11 @@ def test_post_json_is_stored_indexed_and_answerable(client: TestClient, settings
     assert r.status_code == 201, r.text
     assert r.json() == {
         "doc_id": "zebra",
-        "title": "Zebra",
+        "title": "Zebras crossed the road in Nairobi on Monday.",
+        "url": None,
+        "published": None,
+        "source": None,
+        "author": None,
         "sentences": 2,
         "sha256": r.json()["sha256"],
         "change": "created",

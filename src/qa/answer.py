@@ -6,9 +6,14 @@ import math
 import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from qa.index import Index
 from qa.retrieve import Candidate, Retriever
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 # A sentence opening with one of these leans on the sentence before it ("They have held regular
 # meetings since then."), so the answer carries that sentence too.
@@ -28,6 +33,9 @@ class Citation:
     end: int
     text: str
     score: float
+    url: str | None = None
+    published: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +62,18 @@ class Answerer:
         self.retriever = retriever
         self.abstain_threshold = abstain_threshold
 
-    def ask(self, question: str, top_k: int = 3) -> Answer:
-        return self.ask_detailed(question, top_k)[0]
+    def ask(
+        self, question: str, top_k: int = 3, allowed: NDArray[np.bool_] | None = None
+    ) -> Answer:
+        return self.ask_detailed(question, top_k, allowed)[0]
 
-    def ask_detailed(self, question: str, top_k: int = 3) -> tuple[Answer, list[Candidate]]:
-        """The answer and every candidate behind it, best first (for evaluation)."""
+    def ask_detailed(
+        self, question: str, top_k: int = 3, allowed: NDArray[np.bool_] | None = None
+    ) -> tuple[Answer, list[Candidate]]:
+        """The answer and every candidate behind it, best first (for evaluation); with
+        `allowed`, only from those sentence rows (see qa.filters)."""
         started = time.perf_counter()
-        candidates, question_values = self.retriever.retrieve_detailed(question)
+        candidates, question_values = self.retriever.retrieve_detailed(question, allowed)
         return self._answer(question, candidates, question_values, top_k, started), candidates
 
     def _answer(
@@ -114,6 +127,9 @@ class Answerer:
             span.end,
             doc.text[span.start : span.end],
             round(share, 4),
+            doc.url,
+            doc.published,
+            doc.source,
         )
 
     def _answer_citation(self, cand: Candidate, share: float) -> Citation:
@@ -130,6 +146,9 @@ class Answerer:
             span.end,
             doc.text[start : span.end],
             round(share, 4),
+            doc.url,
+            doc.published,
+            doc.source,
         )
 
 

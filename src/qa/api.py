@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any
@@ -23,8 +23,10 @@ from starlette.types import Scope
 
 from qa.auth import AUTH_ERRORS, Reader
 from qa.config import Settings, get_settings
+from qa.corpus import Document
 from qa.deps import EngineDep
 from qa.engine import Engine
+from qa.filters import ArticleFilter, UnknownArticles
 from qa.milvus_store import StoreUnavailable
 from qa.ops import BodyLimit, Metrics, RequestLog, install_ops
 from qa.runtime import resolve_threads
@@ -150,10 +152,17 @@ def create_app(
         dependencies=[Reader],
     )
     async def ask(body: AskRequest, engine: EngineDep) -> AskResponse:
-        """Answer a question with a verbatim sentence and its citations, or `answer: null`."""
-        answer = await anyio.to_thread.run_sync(
-            engine.ask, body.question, body.top_k, limiter=ask_limiter
+        """Answer a question with a verbatim sentence and its citations, or `answer: null`;
+        `doc_ids`, `since` and `until` restrict the articles it may come from."""
+        where = ArticleFilter(
+            frozenset(body.doc_ids) if body.doc_ids is not None else None, body.since, body.until
         )
+        try:
+            answer = await anyio.to_thread.run_sync(
+                engine.ask, body.question, body.top_k, where, limiter=ask_limiter
+            )
+        except UnknownArticles as err:
+            raise HTTPException(422, str(err)) from None
         return AskResponse(
             question=answer.question,
             answer=answer.text,
@@ -169,10 +178,10 @@ def create_app(
         dependencies=[Reader],
     )
     def documents(engine: EngineDep) -> list[DocumentSummary]:
-        """Every indexed article."""
+        """Every indexed article, newest first (unknown dates last, then by title)."""
         return [
-            DocumentSummary(doc_id=d.doc_id, title=d.title, sentences=len(d.sentences))
-            for d in engine.index.documents
+            DocumentSummary(**_meta(d), sentences=len(d.sentences))
+            for d in newest_first(engine.index.documents)
         ]
 
     @app.get(
@@ -189,8 +198,7 @@ def create_app(
             raise HTTPException(404, f"no article with doc_id {doc_id!r}; see GET /documents")
         doc = index.documents[pos]
         return DocumentOut(
-            doc_id=doc.doc_id,
-            title=doc.title,
+            **_meta(doc),
             text=doc.text,
             sentences=[
                 SentenceOut(index=i, start=s.start, end=s.end) for i, s in enumerate(doc.sentences)
@@ -210,6 +218,24 @@ def create_app(
         )
 
     return app
+
+
+def newest_first(documents: Iterable[Document]) -> list[Document]:
+    """Articles by publication date, newest first; those without a date last; ties by title."""
+    by_title = sorted(documents, key=lambda d: (d.title.casefold(), d.doc_id))
+    # A stable sort keeps the title order within a date; "" (unknown) sorts last in reverse.
+    return sorted(by_title, key=lambda d: d.published or "", reverse=True)
+
+
+def _meta(doc: Document) -> dict[str, str | None]:
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "url": doc.url,
+        "published": doc.published,
+        "source": doc.source,
+        "author": doc.author,
+    }
 
 
 def _background(

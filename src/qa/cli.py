@@ -134,16 +134,41 @@ def ask(
         bool, typer.Option("--json", help="Print exactly the JSON that POST /ask returns.")
     ] = False,
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=20)] = 3,
+    doc_id: Annotated[
+        list[str] | None,
+        typer.Option("--doc-id", help="Answer only from this article (repeatable)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles published on or after YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only articles published on or before YYYY-MM-DD.")
+    ] = None,
 ) -> None:
     """Answer one question from the command line."""
+    from pydantic import ValidationError
+
+    from qa.filters import ArticleFilter, UnknownArticles
     from qa.schemas import AskRequest, AskResponse, CitationOut
 
     try:
-        AskRequest(question=question, top_k=top_k)
-    except ValueError as error:
-        raise typer.BadParameter(str(error).splitlines()[-1], param_hint="question") from None
+        request = AskRequest(
+            question=question, top_k=top_k, doc_ids=doc_id or None, since=since, until=until
+        )
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'question'}: {e['msg']}"
+            for e in error.errors()
+        ]
+        raise typer.BadParameter("; ".join(problems)) from None
+    where = ArticleFilter(
+        frozenset(request.doc_ids) if request.doc_ids else None, request.since, request.until
+    )
     engine = open_engine(settings_for(seeds, index))
-    answer = engine.ask(question, top_k)
+    try:
+        answer = engine.ask(question, top_k, where)
+    except UnknownArticles as error:
+        raise typer.BadParameter(str(error), param_hint="--doc-id") from None
     if as_json:
         out = AskResponse(
             question=answer.question,
@@ -161,10 +186,13 @@ def ask(
     else:
         typer.echo(f"{answer.text}\n\nconfidence {answer.confidence:.2f}\n\nCitations:")
     for i, c in enumerate(answer.citations, 1):
+        said = ", ".join(x for x in (c.source, c.published and c.published[:10]) if x)
         typer.echo(
-            f"  [{i}] {c.title} ({c.doc_id}, sentence {c.sentence_index}, "
-            f"chars {c.start}-{c.end}, score {c.score:.2f})"
+            f"  [{i}] {c.title}{' — ' + said if said else ''} ({c.doc_id}, sentence "
+            f"{c.sentence_index}, chars {c.start}-{c.end}, score {c.score:.2f})"
         )
+        if c.url:
+            typer.echo(f"      {c.url}")
         typer.echo(f"      {c.text}")
 
 
@@ -609,49 +637,96 @@ def bench(
 
 @app.command()
 def add(
-    files: Annotated[
-        list[Path],
-        typer.Argument(help="Article files (.txt / .md); doc_id = the name without extension."),
-    ],
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Article files (.txt / .md, doc_id = the name without extension; .html news "
+            "pages) or http(s) URLs of news pages.",
+            show_default=False,
+        ),
+    ] = None,
+    feed: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--feed",
+            help="An RSS or Atom feed URL: add each linked article not stored yet (repeatable).",
+        ),
+    ] = None,
     seeds: SeedsOpt = None,
     index: IndexOpt = None,
 ) -> None:
     """Add or replace articles: store them durably in the seeds folder and update the index.
 
-    A server on the same folders serves them within QA_RELOAD_INTERVAL seconds. Files that
-    cannot be added are reported by name (exit code 1); the others are still added.
+    Web pages are fetched (bounded by QA_FETCH_TIMEOUT, QA_FETCH_MAX_BYTES and
+    QA_FETCH_MAX_REDIRECTS; any address, since you run this) and their article text and
+    metadata extracted. A server on the same folders serves the change within
+    QA_RELOAD_INTERVAL seconds. What cannot be added is reported by name (exit code 1); the
+    rest is still added.
     """
     from qa.corpus import ArticleError
     from qa.engine import IndexUpdateFailed
+    from qa.ingest import article_from_url, import_feed, known_urls, limits
     from qa.library import Article, TooLarge, article_from_file
 
+    if not sources and not feed:
+        raise typer.BadParameter("give files or URLs to add, or --feed URL")
     settings = settings_for(seeds, index)
+    bounds = limits(settings, allow_private=True)
+    max_bytes = settings.max_article_bytes
     articles: dict[str, Article] = {}
     refused = 0
-    for path in files:
+    for source in sources or []:
         try:
-            article = article_from_file(
-                path.name, path.read_bytes(), doc_id=None, max_bytes=settings.max_article_bytes
-            )
+            if source.lower().startswith(("http://", "https://")):
+                article = article_from_url(source, bounds, doc_id=None, max_bytes=max_bytes)
+            else:
+                path = Path(source)
+                article = article_from_file(
+                    path.name, path.read_bytes(), doc_id=None, max_bytes=max_bytes
+                )
             if article.doc_id in articles:
                 raise ArticleError(f"doc_id {article.doc_id!r} is given twice")
         except (ArticleError, TooLarge, OSError) as error:
-            err(f"not added: {path}: {error}")
+            err(f"not added: {source}: {error}")
             refused += 1
             continue
         articles[article.doc_id] = article
-    if articles:
-        engine = open_engine(settings)
+    engine = open_engine(settings) if articles or feed else None
+    summaries = []
+    if feed and engine is not None:
+        known = known_urls(engine.index.documents)
+        known.update(url for a in articles.values() if (url := a.document.url))
+        for url in feed:
+            err(f"reading feed {url}")
+            try:
+                found = import_feed(url, bounds, known, max_bytes=max_bytes, progress=err)
+            except ArticleError as error:
+                err(f"feed not read: {error}")
+                refused += 1
+                continue
+            for article in found.articles:
+                articles.setdefault(article.doc_id, article)
+            refused += len(found.failed)
+            summaries.append(
+                f"feed {url}: {len(found.articles)} added, {len(found.present)} already "
+                f"present, {len(found.failed)} failed"
+                + "".join(f"\n  failed {link}: {reason}" for link, reason in found.failed)
+            )
+    if articles and engine is not None:
         try:
             outcomes = engine.write(list(articles.values()))
         except IndexUpdateFailed as error:
             err(f"error: {error}")
             raise typer.Exit(2) from None
         for outcome in outcomes:
-            sentences = len(outcome.document.sentences) if outcome.document else 0
-            typer.echo(f"{outcome.change} {outcome.doc_id} ({sentences} sentences)")
+            doc = outcome.document
+            sentences = len(doc.sentences) if doc else 0
+            title = f": {doc.title}" if doc else ""
+            typer.echo(f"{outcome.change} {outcome.doc_id} ({sentences} sentences){title}")
+    for line in summaries:
+        typer.echo(line)
     if refused:
-        err(f"{refused} file(s) not added")
+        err(f"{refused} file(s), page(s) or feed item(s) not added")
         raise typer.Exit(1)
 
 

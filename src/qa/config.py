@@ -83,6 +83,20 @@ class Settings(BaseSettings):
         le=1024**3,
         description="Largest request body outside article uploads (e.g. POST /ask).",
     )
+    fetch_allow_private: bool = Field(
+        False,
+        description='Let POST/PUT /documents {"url"} fetch loopback, private and link-local '
+        "addresses (tests, intranets); off, the server fetches only public addresses.",
+    )
+    fetch_timeout: float = Field(
+        20.0, gt=0.0, le=600.0, description="Seconds one page or feed fetch may take in all."
+    )
+    fetch_max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, le=1024**3, description="Largest page or feed fetched (bytes)."
+    )
+    fetch_max_redirects: int = Field(
+        5, ge=0, le=20, description="Redirects followed when fetching a page or feed."
+    )
     reload_interval: float = Field(
         1.0,
         ge=0.0,

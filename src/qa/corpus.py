@@ -2,7 +2,17 @@
 
 Offsets always index the article text as it is served (`Document.text`): the file decoded as
 UTF-8 with a leading byte-order mark removed and line ends kept as they are, so a citation can be
-checked against the file itself.
+checked against the file itself. A file may open with a front-matter block of metadata::
+
+    ---
+    title: Harbour bridge reopens after two-year repair
+    url: https://news.example.com/2025/03/12/harbour-bridge-reopens
+    published: 2025-03-12
+    source: The Coastal Herald
+    author: Maria Lindqvist
+    ---
+
+It is metadata, never answer text: `Document.text` is the body after it, and offsets index that.
 """
 
 from __future__ import annotations
@@ -10,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +33,11 @@ DOC_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # A paragraph is a line; Markdown headings and rules are layout, not sentences.
 _LINE = re.compile(r"[^\r\n]+")
 _NOT_PROSE = re.compile(r"\s*(#{1,6}\s|[-*_]{3,}\s*$)")
+# Front matter: `---` on the first line, `key: value` lines, `---`; the body follows.
+_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n((?:[^\r\n]*\r?\n)*?)---[ \t]*(?:\r?\n|$)")
+_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)[ \t]*:[ \t]*(.*?)[ \t]*")
+META_FIELDS = ("title", "url", "published", "source", "author")
+TITLE_CHARS = 80
 
 
 class ArticleError(ValueError):
@@ -38,23 +54,114 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class Meta:
+    """What an article's front matter says about it; None when it does not say."""
+
+    title: str | None = None
+    url: str | None = None
+    published: str | None = None  # ISO 8601 date or date-time
+    source: str | None = None  # site or outlet
+    author: str | None = None
+
+
+NO_META = Meta()
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
-    """One article, its sentences and a fingerprint of its bytes."""
+    """One article (its body, without front matter), its sentences, metadata and a fingerprint
+    of its file's bytes."""
 
     doc_id: str
     title: str
     text: str
     sha256: str
     sentences: tuple[Span, ...]
+    url: str | None = field(default=None, kw_only=True)
+    published: str | None = field(default=None, kw_only=True)
+    source: str | None = field(default=None, kw_only=True)
+    author: str | None = field(default=None, kw_only=True)
 
 
-def title_from(doc_id: str, text: str) -> str:
-    """The first line when it is a Markdown `# ` heading, else a readable form of the file name."""
+def split_front_matter(text: str) -> tuple[Meta, str]:
+    """The front matter's metadata and the body after it; (Meta(), text) without front matter.
+
+    A block counts as front matter only when every line in it is blank or `key: value` and one
+    key at least is a metadata field, so an article that merely opens with a `---` rule keeps
+    its text. Other keys are ignored, and a `published` that is not an ISO 8601 date or
+    date-time is treated as unknown.
+    """
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return Meta(), text
+    values: dict[str, str] = {}
+    known = False
+    for line in match.group(1).splitlines():
+        if not line.strip():
+            continue
+        found = _FIELD.fullmatch(line)
+        if found is None:
+            return Meta(), text
+        key, value = found.group(1).lower(), _unquote(found.group(2))
+        known = known or key in META_FIELDS
+        if key in META_FIELDS and value:
+            values[key] = value
+    if not known:  # e.g. "---\nNote: read this first\n---": prose between rules, not metadata
+        return Meta(), text
+    body = text[match.end() :].lstrip("\r\n")
+    if "published" in values:
+        values["published"] = iso_date(values["published"]) or ""
+    return Meta(**{k: v or None for k, v in values.items()}), body
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1].strip()
+    return value
+
+
+def iso_date(value: str) -> str | None:
+    """`value` when it is an ISO 8601 date or date-time (normalised), else None."""
+    value = value.strip()
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value).isoformat()
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        return None
+
+
+def front_matter(meta: Meta) -> str:
+    """The front-matter block for `meta` (fields that are None are left out)."""
+    lines = ["---"]
+    for key in META_FIELDS:
+        value = getattr(meta, key)
+        if value is not None:
+            lines.append(f"{key}: {' '.join(str(value).split())}")
+    return "\n".join([*lines, "---", "", ""])
+
+
+def title_from(doc_id: str, text: str, spans: tuple[Span, ...] | list[Span] = ()) -> str:
+    """The first line when it is a Markdown `# ` heading, else the first sentence (in `spans`)
+    shortened to about TITLE_CHARS characters, else a readable form of the file name."""
     first = text.lstrip().split("\n", 1)[0].strip()
     if first.startswith("# ") and first[2:].strip():
         return first[2:].strip()
+    if spans:
+        return shorten(" ".join(text[spans[0].start : spans[0].end].split()))
     words = re.sub(r"[_\-.]+", " ", doc_id).strip()
     return words[:1].upper() + words[1:] if words else doc_id
+
+
+def shorten(sentence: str, limit: int = TITLE_CHARS) -> str:
+    """`sentence` cut at a word boundary to at most `limit` characters, with an ellipsis."""
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[: limit - 1]
+    if not sentence[limit - 1].isspace():  # the cut falls inside a word: drop that word
+        cut = cut.rsplit(" ", 1)[0]
+    cut = cut.rstrip(" ,;:-–—")
+    return (cut or sentence[: limit - 1]) + "…"
 
 
 @lru_cache(maxsize=1)
@@ -124,15 +231,22 @@ def decode_article(data: bytes, name: str = "article") -> str:
 def make_document(
     doc_id: str, text: str, title: str | None = None, sha256: str | None = None
 ) -> Document:
-    """Build a `Document` from decoded text; `sha256` defaults to that of its UTF-8 bytes."""
+    """Build a `Document` from decoded file text (front matter, if any, becomes its metadata
+    and `text` is the body); `sha256` defaults to that of the text's UTF-8 bytes."""
     if not DOC_ID_PATTERN.fullmatch(doc_id):
         raise ArticleError(f"doc_id {doc_id!r} must match [A-Za-z0-9._-]{{1,128}}")
+    meta, body = split_front_matter(text)
+    sentences = tuple(split_sentences(body))
     return Document(
         doc_id=doc_id,
-        title=title or title_from(doc_id, text),
-        text=text,
+        title=title or meta.title or title_from(doc_id, body, sentences),
+        text=body,
         sha256=sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        sentences=tuple(split_sentences(text)),
+        sentences=sentences,
+        url=meta.url,
+        published=meta.published,
+        source=meta.source,
+        author=meta.author,
     )
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from qa.answer import Answer, Answerer
 from qa.embed import Embedder, SentenceTransformerEmbedder, verify_model
+from qa.filters import ArticleFilter, allowed_rows
 from qa.index import (
     CURRENT,
     BuildReport,
@@ -110,8 +111,12 @@ class Engine:
     def index(self) -> Index:
         return self.state.index
 
-    def ask(self, question: str, top_k: int = 3) -> Answer:
-        return self.state.answerer.ask(question, top_k)
+    def ask(self, question: str, top_k: int = 3, where: ArticleFilter | None = None) -> Answer:
+        """Answer from the current index; with `where`, only from the articles it matches
+        (UnknownArticles when it names a doc_id the index does not have)."""
+        state = self.state  # the mask and the answer must come from the same index
+        allowed = allowed_rows(state.index, where) if where is not None and where.active else None
+        return state.answerer.ask(question, top_k, allowed)
 
     def swap(self, index: Index, version: str | None = None) -> None:
         """Serve `index` from now on (one reference assignment: atomic for readers)."""

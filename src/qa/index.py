@@ -6,7 +6,7 @@ Layout of the index folder::
       current -> v-1732712345123456789   symlink, swapped atomically on publish
       v-1732712345123456789/
         manifest.json            what was built from what, and a sha256 of every file below
-        documents.json           articles: doc_id, title, text, sha256, sentence offsets
+        documents.json           articles: doc_id, metadata, text, sha256, sentence offsets
         sentence_vectors.npy     one normalised vector per sentence
         chunk_vectors.npy        one per chunk of consecutive sentences
         sentences.faiss          FAISS index over sentence_vectors
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
     from qa.milvus_store import MilvusConfig
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: articles carry metadata (url, published, source, author)
 MILVUS_LAYOUT = "article-versions"  # rows keyed by (doc_id, sha256), updated in place
 CURRENT = "current"
 MANIFEST = "manifest.json"
@@ -64,6 +64,7 @@ CHUNK_VECTORS = "chunk_vectors.npy"
 SENTENCE_INDEX = "sentences.faiss"
 CHUNK_INDEX = "chunks.faiss"
 CHUNK_BM25_DIR = "bm25_chunks"
+DOCUMENT_META = ("url", "published", "source", "author")
 _LIBRARIES = (
     "qa",
     "faiss-cpu",
@@ -420,6 +421,7 @@ def save(index: Index, folder: Path) -> None:
         {
             "doc_id": d.doc_id,
             "title": d.title,
+            **{key: getattr(d, key) for key in DOCUMENT_META},
             "sha256": d.sha256,
             "text": d.text,
             "sentences": [[s.start, s.end, s.paragraph] for s in d.sentences],
@@ -559,6 +561,7 @@ def _load_version(
                 text=d["text"],
                 sha256=d["sha256"],
                 sentences=tuple(Span(a, b, p) for a, b, p in d["sentences"]),
+                **{key: d.get(key) for key in DOCUMENT_META},
             )
             for d in raw_docs
         ]

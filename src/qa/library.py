@@ -6,7 +6,9 @@ renamed over the target, and the folder is fsynced: after a crash the file holds
 or the new one, never a mix, and once the call returns the new one survives a power cut.
 
 An article's `doc_id` is its file name without the extension; `.txt` and `.md` are read alike, so
-a replacement keeps the name of the file it replaces and never leaves a stale twin behind.
+a replacement keeps the name of the file it replaces and never leaves a stale twin behind. A news
+page (an `.html` file or a fetched URL) is stored as its extracted text under a front-matter block
+of its metadata (see `corpus.split_front_matter`).
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from qa.corpus import (
     Document,
     article_paths,
     decode_article,
+    front_matter,
     make_document,
 )
+from qa.news import NewsPage, canonical_key, extract_page
 
 # Stricter than corpus.DOC_ID_PATTERN: no leading dot, since dot-files are never read as articles.
 WRITE_DOC_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
 MAX_TITLE_CHARS = 300
+HTML_SUFFIXES = (".html", ".htm")
 _TEMP_FILE = re.compile(r"\..+\.[0-9a-f]{32}\.tmp")
 
 
@@ -68,13 +73,16 @@ def check_doc_id(doc_id: str) -> str:
     return doc_id
 
 
-def derive_doc_id(title: str | None, text: str) -> str:
-    """A readable, stable doc_id: a slug of the title (or first line) and a hash of the text."""
+def derive_doc_id(title: str | None, text: str, url: str | None = None) -> str:
+    """A readable, stable doc_id: a slug of the title (or first line) and a hash of the
+    article's canonical URL when it has one (so a page stored twice keeps one doc_id), else of
+    the text."""
     first = title or next((line for line in text.splitlines() if line.strip()), "")
     ascii_ = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode()
     words = re.findall(r"[A-Za-z0-9]+", ascii_.lower())[:6]
     slug = "-".join(words)[:48].strip("-")
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    key = canonical_key(url) if url else text
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     return f"{slug or 'article'}-{digest}"
 
 
@@ -98,15 +106,29 @@ def article_from_text(
 
 
 def article_from_file(filename: str, data: bytes, *, doc_id: str | None, max_bytes: int) -> Article:
-    """An uploaded `.txt` / `.md` file; its doc_id is the file name without extension."""
+    """An uploaded `.txt` / `.md` file, or an `.html` news page (stored as its article text
+    and metadata, `.md`); its doc_id is the file name without extension."""
     if "/" in filename or "\\" in filename or "\x00" in filename:
         raise ArticleError(f"file name {filename[:140]!r} must be a bare name, without folders")
     name = PurePosixPath(filename)
-    if name.suffix.lower() not in ARTICLE_SUFFIXES:
+    suffix = name.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        doc_id = check_doc_id(doc_id or name.stem)
+        page = extract_page(data, name=filename[:140])
+        return article_from_page(page, doc_id=doc_id, max_bytes=max_bytes)
+    if suffix not in ARTICLE_SUFFIXES:
         raise ArticleError(
-            f"file {filename[:140]!r} must end in .txt or .md (articles are UTF-8 text)"
+            f"file {filename[:140]!r} must end in .txt or .md (UTF-8 text) or .html (a web page)"
         )
-    return _article(check_doc_id(doc_id or name.stem), name.suffix.lower(), data, max_bytes)
+    return _article(check_doc_id(doc_id or name.stem), suffix, data, max_bytes)
+
+
+def article_from_page(page: NewsPage, *, doc_id: str | None, max_bytes: int) -> Article:
+    """A news page's article: its text under a front-matter block of its metadata (`.md`).
+    Without a doc_id, one is derived from the headline and the canonical URL."""
+    meta = page.meta
+    doc_id = check_doc_id(doc_id or derive_doc_id(meta.title, page.text, meta.url))
+    return _article(doc_id, ".md", (front_matter(meta) + page.text).encode("utf-8"), max_bytes)
 
 
 def _article(doc_id: str, suffix: str, data: bytes, max_bytes: int) -> Article:

@@ -97,12 +97,15 @@ class Retriever:
         # Sentence tokens for coverage, computed on first use (thread-safe, bounded).
         self._row_tokens = lru_cache(maxsize=200_000)(self._tokens_of)
 
-    def retrieve(self, question: str) -> list[Candidate]:
+    def retrieve(self, question: str, allowed: NDArray[np.bool_] | None = None) -> list[Candidate]:
         """Candidate sentences for `question`, best first."""
-        return self.retrieve_detailed(question)[0]
+        return self.retrieve_detailed(question, allowed)[0]
 
-    def retrieve_detailed(self, question: str) -> tuple[list[Candidate], dict[str, float]]:
-        """Candidate sentences for `question`, best first, and the question's own features."""
+    def retrieve_detailed(
+        self, question: str, allowed: NDArray[np.bool_] | None = None
+    ) -> tuple[list[Candidate], dict[str, float]]:
+        """Candidate sentences for `question`, best first, and the question's own features;
+        with `allowed` (a mask over sentence rows, see qa.filters), only from those rows."""
         index = self.index
         if index.sentence_count == 0:
             return [], {"unknown": 1.0}
@@ -115,7 +118,12 @@ class Retriever:
         }
         bm25 = index.lexical.scores(q_tokens)
         chunk_bm25 = index.chunk_lexical.scores(q_tokens)
-        rows = self._candidate_rows(question, q, bm25, chunk_bm25)
+        if allowed is None:
+            rows = self._candidate_rows(question, q, bm25, chunk_bm25)
+        else:
+            rows = self._allowed_rows(allowed, q, bm25, chunk_bm25)
+        if not rows:
+            return [], question_values
         matrix = relative(self._features(question, rows, q, q_tokens, bm25, chunk_bm25))
         logits = self.ranker.logits(matrix[:, self._columns])
         order = sorted(range(len(rows)), key=lambda i: (-logits[i], rows[i]))
@@ -150,6 +158,34 @@ class Retriever:
             chunks.update(int(c) for c in chunk_hits[0] if c >= 0)
             chunks.update(_top(chunk_bm25, k_chunks))
             rows.update(_top(bm25, n))
+        for c in chunks:
+            rows.update(range(int(index.chunk_first[c]), int(index.chunk_last[c])))
+        return sorted(rows)
+
+    def _allowed_rows(
+        self,
+        allowed: NDArray[np.bool_],
+        q: NDArray[np.float32],
+        bm25: NDArray[np.float32],
+        chunk_bm25: NDArray[np.float32],
+    ) -> list[int]:
+        """Like `_candidate_rows`, searching only the `allowed` rows (and the chunks of their
+        articles) exactly: a filter may leave too few of them in a search of the whole index."""
+        index = self.index
+        n = self.candidates
+        k_chunks = max(1, n // 3)
+        rows_in = np.flatnonzero(allowed)
+        if not len(rows_in):
+            return []
+        chunks_in = np.flatnonzero(allowed[index.chunk_first])
+        rows: set[int] = set()
+        rows.update(
+            int(rows_in[i]) for i in _top_all(dot_rows(index.sentence_vectors, rows_in, q), n)
+        )
+        rows.update(int(rows_in[i]) for i in _top(bm25[rows_in], n))
+        chunk_dense = dot_rows(index.chunk_vectors, chunks_in, q)
+        chunks = {int(chunks_in[i]) for i in _top_all(chunk_dense, k_chunks)}
+        chunks.update(int(chunks_in[i]) for i in _top(chunk_bm25[chunks_in], k_chunks))
         for c in chunks:
             rows.update(range(int(index.chunk_first[c]), int(index.chunk_last[c])))
         return sorted(rows)
@@ -266,6 +302,32 @@ def relative(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
     gaps = matrix - matrix.max(axis=0)
     ranks = np.argsort(np.argsort(-matrix, axis=0, kind="stable"), axis=0, kind="stable")
     return np.hstack([matrix, gaps, 1.0 / (RANK_OFFSET + ranks)])
+
+
+DOT_BLOCK = 8192
+
+
+def dot_rows(
+    vectors: NDArray[np.float32], rows: NDArray[np.intp], q: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """`vectors[rows] @ q` without copying all the selected vectors at once (a broad filter on
+    1M rows of 384 floats would copy 1.5 GB): most rows, one product over all rows, then the
+    selection; fewer, DOT_BLOCK rows at a time."""
+    if len(rows) > len(vectors) // 4:
+        return np.asarray(vectors @ q, dtype=np.float32)[rows]
+    out = np.empty(len(rows), dtype=np.float32)
+    for start in range(0, len(rows), DOT_BLOCK):
+        part = rows[start : start + DOT_BLOCK]
+        out[start : start + len(part)] = vectors[part] @ q
+    return out
+
+
+def _top_all(scores: NDArray[np.float32], n: int) -> list[int]:
+    """Positions of the `n` highest scores, whatever their sign (dense similarities)."""
+    if not len(scores):
+        return []
+    n = min(n, len(scores))
+    return [int(r) for r in np.argpartition(-scores, n - 1)[:n]]
 
 
 def _top(scores: NDArray[np.float32], n: int) -> list[int]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -24,6 +25,17 @@ def _question_not_blank(value: str) -> str:
     return value
 
 
+Title = Annotated[
+    str, Field(description="Headline: front matter, a `# ` heading, or the first sentence.")
+]
+Url = Annotated[str | None, Field(description="The original article's address, when known.")]
+Published = Annotated[
+    str | None, Field(description="Publication date or date-time (ISO 8601), when known.")
+]
+Source = Annotated[str | None, Field(description="The site or outlet, when known.")]
+Author = Annotated[str | None, Field(description="Who wrote it, when known.")]
+
+
 class AskRequest(BaseModel):
     """A question about the articles."""
 
@@ -38,8 +50,38 @@ class AskRequest(BaseModel):
         examples=["Who is the Prime Minister of Japan?"],
     )
     top_k: int = Field(3, ge=1, le=20, strict=True, description="How many citations to return.")
+    doc_ids: list[StrictStr] | None = Field(
+        None,
+        min_length=1,
+        max_length=1000,
+        description="Answer only from these articles (see GET /documents); unknown ids are a 422.",
+    )
+    since: date | None = Field(
+        None,
+        description="Only articles published on or after this date (YYYY-MM-DD); articles "
+        "without a known date are left out.",
+        examples=["2025-03-01"],
+    )
+    until: date | None = Field(
+        None,
+        description="Only articles published on or before this date (YYYY-MM-DD); articles "
+        "without a known date are left out.",
+    )
 
     _not_blank = field_validator("question")(_question_not_blank)
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _date_string(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str | date):
+            raise ValueError("must be a date as a string, YYYY-MM-DD")
+        return value
+
+    @model_validator(mode="after")
+    def _range(self) -> AskRequest:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until})")
+        return self
 
 
 class CitationOut(BaseModel):
@@ -47,6 +89,9 @@ class CitationOut(BaseModel):
 
     doc_id: str
     title: str
+    url: Url
+    published: Published
+    source: Source
     sentence_index: int = Field(description="Number of the cited sentence within its article.")
     start: int = Field(description="Character offset where the span starts in the article.")
     end: int = Field(description="Character offset where the span ends (exclusive).")
@@ -69,7 +114,11 @@ class AskResponse(BaseModel):
 
 class DocumentSummary(BaseModel):
     doc_id: str
-    title: str
+    title: Title
+    url: Url
+    published: Published
+    source: Source
+    author: Author
     sentences: int
 
 
@@ -81,8 +130,14 @@ class SentenceOut(BaseModel):
 
 class DocumentOut(BaseModel):
     doc_id: str
-    title: str
-    text: str
+    title: Title
+    url: Url
+    published: Published
+    source: Source
+    author: Author
+    text: str = Field(
+        description="The article's body (without its front matter); offsets index it."
+    )
     sentences: list[SentenceOut]
 
 
@@ -150,7 +205,8 @@ DOC_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$"
 
 
 class ArticleIn(BaseModel):
-    """An article's new content (PUT /documents/{doc_id})."""
+    """An article's new content (PUT /documents/{doc_id}): its `text`, or the `url` of a news
+    page to fetch and extract."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -159,13 +215,30 @@ class ArticleIn(BaseModel):
         min_length=1,
         max_length=300,
         description="One line; stored as a Markdown `# ` heading above the text (a .md file). "
-        "Without it the title is the text's own `# ` heading or the doc_id.",
+        "Without it the title is the text's own `# ` heading or its first sentence. Only "
+        "with `text`.",
     )
-    text: StrictStr = Field(
-        ...,
+    text: StrictStr | None = Field(
+        None,
         min_length=1,
         description="The article, plain text or Markdown; served back exactly as sent.",
     )
+    url: StrictStr | None = Field(
+        None,
+        min_length=1,
+        max_length=2048,
+        description="An http(s) news page: fetched by the server, its article and metadata "
+        "extracted (only public addresses unless QA_FETCH_ALLOW_PRIVATE).",
+        examples=["https://news.example.com/2025/03/12/harbour-bridge-reopens"],
+    )
+
+    @model_validator(mode="after")
+    def _text_or_url(self) -> ArticleIn:
+        if (self.text is None) == (self.url is None):
+            raise ValueError('give the article as "text" or as a "url" to fetch, not both')
+        if self.url is not None and self.title is not None:
+            raise ValueError('"title" goes with "text"; a page\'s headline is its title')
+        return self
 
 
 class NewArticle(ArticleIn):
@@ -175,7 +248,8 @@ class NewArticle(ArticleIn):
         None,
         pattern=DOC_ID_PATTERN,
         description="1-128 letters, digits, '.', '_' or '-', not starting with '.'; default: "
-        "a slug of the title or first line plus a hash of the text.",
+        "a slug of the title or first line plus a hash of the text (of the page's canonical "
+        "URL for a `url`).",
         examples=["tokyo-summit-2025"],
     )
 
@@ -184,7 +258,11 @@ class ArticleStored(BaseModel):
     """An article as stored and indexed."""
 
     doc_id: str
-    title: str
+    title: Title
+    url: Url
+    published: Published
+    source: Source
+    author: Author
     sentences: int
     sha256: str = Field(description="sha256 of the article's file in the seeds folder.")
     change: Literal["created", "replaced", "unchanged"]

@@ -1,8 +1,9 @@
 """HTTP routes that change the articles: POST, PUT and DELETE /documents, behind QA_API_TOKEN.
 
-A body is JSON (`{"doc_id"?, "title"?, "text"}`) or a multipart upload of one `.txt` / `.md`
-file in the field `file`. A write returns once the article is durable in the seeds folder and
-the index answering from it is being served.
+A body is JSON (`{"doc_id"?, "title"?, "text"}`, or `{"doc_id"?, "url"}` for a news page the
+server fetches) or a multipart upload of one `.txt` / `.md` / `.html` file in the field `file`. A
+write returns once the article is durable in the seeds folder and the index answering from it is
+being served; a page that cannot be fetched or read leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from qa.config import Settings
 from qa.corpus import ArticleError
 from qa.deps import EngineDep
 from qa.engine import DocIdTaken, IndexUpdateFailed, Outcome
+from qa.ingest import article_from_url, limits, same_url
 from qa.library import Article, TooLarge, article_from_file, article_from_text, check_doc_id
 from qa.schemas import DOC_ID_PATTERN, ArticleIn, ArticleStored, ErrorOut, NewArticle
 
@@ -37,7 +39,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _UPLOAD_SCHEMA = {
     "type": "object",
     "properties": {
-        "file": {"type": "string", "format": "binary", "description": "One .txt or .md file."},
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "One .txt or .md file, or an .html news page.",
+        },
     },
     "required": ["file"],
     "additionalProperties": False,
@@ -95,9 +101,18 @@ def install_writes(app: FastAPI, settings: Settings) -> None:
                 errors = [{**e, "loc": ("body", *e["loc"])} for e in err.errors()]
                 raise RequestValidationError(errors) from None
             given = doc_id or getattr(body, "doc_id", None)
+            if body.url is not None:
+                url = body.url
+                return await run(
+                    lambda: article_from_url(
+                        url, limits(settings), doc_id=given, max_bytes=max_bytes
+                    ),
+                    write=False,
+                )
+            text = body.text or ""
             return await run(
                 lambda: article_from_text(
-                    body.text, doc_id=given, title=body.title, max_bytes=max_bytes
+                    text, doc_id=given, title=body.title, max_bytes=max_bytes
                 ),
                 write=False,
             )
@@ -133,8 +148,16 @@ def install_writes(app: FastAPI, settings: Settings) -> None:
         openapi_extra=_body(NewArticle),
     )
     async def add_document(request: Request, engine: EngineDep) -> ArticleStored:
-        """Add an article; 409 if its doc_id exists (PUT replaces)."""
+        """Add an article; 409 if its doc_id exists (PUT replaces) or, for a page, if an
+        article with the same canonical URL is stored under another doc_id."""
         article = await read_article(request, None)
+        url = article.document.url
+        twin = same_url(engine.index.documents, url, article.doc_id) if url else None
+        if twin is not None:
+            raise HTTPException(
+                409,
+                f"{url!r} is already stored as doc_id {twin!r}; PUT /documents/{twin} replaces it",
+            )
         (outcome,) = await run(lambda: engine.write([article], create_only=True))
         return _stored(outcome, article)
 
@@ -181,6 +204,10 @@ def _stored(outcome: Outcome, article: Article) -> ArticleStored:
     return ArticleStored(
         doc_id=doc.doc_id,
         title=doc.title,
+        url=doc.url,
+        published=doc.published,
+        source=doc.source,
+        author=doc.author,
         sentences=len(doc.sentences),
         sha256=doc.sha256,
         change="created"

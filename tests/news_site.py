@@ -1,0 +1,153 @@
+"""A small news site on loopback for the ingestion tests: article pages wrapped in navigation,
+cookie banners, related links and comments, an RSS and an Atom feed, and pages that must be
+refused (not HTML, empty, too large, too slow, redirect loops, redirects to other addresses)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parent / "data" / "news"
+
+PAGES = {
+    "/2025/03/12/harbour-bridge-reopens": "harbour-bridge.html",
+    "/markets/ecb-holds-rates": "ecb-rates.html",
+    "/climate/hottest-june-night": "heatwave.html",
+}
+FEEDS = {"/rss.xml": ("rss.xml", "application/rss+xml"), "/atom.xml": ("atom.xml", "")}
+
+# What each article says, and what its page says around it but is not the article.
+ARTICLE_SENTENCES = {
+    "harbour-bridge.html": [
+        "The harbour bridge reopened to traffic on Wednesday morning after a repair that took "
+        "more than two years and cost 84 million euros.",
+        "Engineers replaced all 312 cables that hold the deck, and the footpath on the eastern "
+        "side was widened to four metres for cyclists.",
+        "The mayor thanked residents for their patience and said the bridge would be lit in "
+        "blue every evening this week to mark the reopening.",
+    ],
+    "ecb-rates.html": [
+        "The European Central Bank kept its deposit rate at 2.75 percent on Thursday, saying "
+        "inflation in the euro area had fallen to 2.4 percent in December.",
+        "Government bond yields in Germany fell slightly after the announcement, while the euro "
+        "traded little changed against the dollar.",
+    ],
+    "heatwave.html": [
+        "Temperatures in Seville did not fall below 31 degrees on Friday night, the highest "
+        "minimum ever recorded in Spain in June.",
+    ],
+}
+BOILERPLATE = [
+    "cookie",
+    "Cookies",
+    "Subscribe",
+    "Related stories",
+    "Tram line extension",
+    "My commute has been a nightmare",
+    "built a tunnel",
+    "All rights reserved",
+    "Sign in",
+    "Advertisement",
+    "Switch your energy provider",
+    "Oil prices slide",
+    "savers are the only winners",
+    "non-decision",
+    "ten best beaches",
+    "Front page",
+]
+
+
+@dataclass
+class NewsSite:
+    """The running site: its base URL and the User-Agent of every request it got."""
+
+    base: str
+    port: int
+    user_agents: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+def _handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes, kind: str, **headers: str) -> None:
+            self.send_response(status)
+            if kind:
+                self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name.replace("_", "-"), value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            site.user_agents.append(self.headers.get("User-Agent", ""))
+            path = self.path.split("?", 1)[0]
+            site.paths.append(path)
+            if path in PAGES:
+                body = (DATA / PAGES[path]).read_bytes()
+                self._send(200, body, "text/html; charset=utf-8")
+            elif path in FEEDS:
+                name, kind = FEEDS[path]
+                text = (DATA / name).read_text(encoding="utf-8")
+                host = f"127.0.0.1:{site.port}"
+                self._send(200, text.replace("HOST", host).encode(), kind)
+            elif path == "/plain.txt":
+                self._send(200, b"Just some text, not a page.", "text/plain")
+            elif path == "/photo.png":
+                self._send(200, b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")
+            elif path == "/empty":
+                self._send(
+                    200, b"<html><head></head><body><nav>Home</nav></body></html>", "text/html"
+                )
+            elif path == "/big":
+                body = b"<html><body><p>" + b"Long story. " * 200_000 + b"</p></body></html>"
+                self._send(200, body, "text/html")
+            elif path == "/slow":
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                time.sleep(2)
+                self.wfile.write(b"<html></html>")
+            elif path.startswith("/hop/"):
+                left = int(path.rsplit("/", 1)[1])
+                target = f"/hop/{left - 1}" if left > 0 else "/markets/ecb-holds-rates"
+                self._send(302, b"", "", Location=target)
+            elif path == "/to-other-address":
+                target = f"http://127.0.0.2:{site.port}/markets/ecb-holds-rates"
+                self._send(302, b"", "", Location=target)
+            elif path == "/to-ftp":
+                self._send(302, b"", "", Location="ftp://127.0.0.1/file")
+            else:
+                self._send(404, b"<html><body>Not found</body></html>", "text/html")
+
+    return Handler
+
+
+@pytest.fixture
+def news_site() -> Iterator[NewsSite]:
+    """The site on a free port of 127.0.0.1."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = server.server_address[1]
+    site = NewsSite(f"http://127.0.0.1:{port}", port)
+    server.RequestHandlerClass = _handler(site)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
