@@ -140,7 +140,6 @@ def test_python_load_generator_is_bounded_and_counts_errors(toy_server, tmp_path
     toy_server.fail = True
     result = http.load(url, [{}], 2, 0.3, 10_000, tool="python", work=tmp_path)
     assert result["errors"]["status"] == result["requests"] > 0
-    assert result["seconds"] < 5
 
 
 @pytest.mark.bench
@@ -185,8 +184,8 @@ def test_serve_with_two_workers_shares_one_index(tmp_path: Path) -> None:
     assert len(list((tmp_path / "index").glob("v-*"))) == 1  # built once, by the parent
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_wrk_levels_are_bounded_and_summarised(toy_server, tmp_path: Path) -> None:
+    assert shutil.which("wrk"), "wrk is missing: apt-get install -y wrk (.ci/run and make test do)"
     url = f"http://127.0.0.1:{toy_server.server_address[1]}"
     result = http.load(url, [{"question": "q"}], 2, 1.0, 30, tool="wrk", work=tmp_path)
     assert result["tool"] == "wrk" and 0 < result["requests"] <= 40

@@ -8,8 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("pymilvus")
-
 from qa.config import Settings
 from qa.engine import Engine
 from qa.index import (
