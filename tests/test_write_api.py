@@ -271,9 +271,7 @@ def test_body_limits(client: TestClient, settings: Settings):
     assert r.status_code == 413 and "QA_MAX_BODY_BYTES" in r.json()["error"]
 
 
-def test_article_over_its_limit_is_413_and_changes_nothing(
-    client: TestClient, settings: Settings
-):
+def test_article_over_its_limit_is_413_and_changes_nothing(client: TestClient, settings: Settings):
     before = fingerprint_files(settings.seeds_dir)
     huge = b'{"text": "' + b"z" * 30_000 + b'"}'
     r = client.post(
