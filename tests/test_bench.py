@@ -198,7 +198,7 @@ def test_serve_with_two_workers_shares_one_index_and_both_answer(tmp_path: Path)
 
 
 def test_wrk_levels_are_bounded_and_summarised(toy_server, tmp_path: Path) -> None:
-    assert shutil.which("wrk"), "wrk is missing: apt-get install -y wrk (.ci/run and make test do)"
+    assert shutil.which("wrk"), "wrk is missing: apt-get install -y wrk (.ci/run does)"
     url = f"http://127.0.0.1:{toy_server.server_address[1]}"
     result = http.load(url, [{"question": "q"}], 2, 1.0, 30, tool="wrk", work=tmp_path)
     assert result["tool"] == "wrk" and 0 < result["requests"] <= 40
