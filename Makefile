@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup serve test unit lint format eval bench bench-smoke clean
+.PHONY: setup serve test test-tools unit lint format eval bench bench-smoke clean
 
 setup: $(STAMP)
 
@@ -23,8 +23,14 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/qa serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# The browser tests need Debian's Chromium and the HTTP bench test needs wrk: missing, they are
+# a clear failure here rather than skipped tests (.ci/run installs both).
+test: test-tools $(STAMP)
 	$(BIN)/python -m pytest -q
+
+test-tools:
+	@test -x /usr/bin/chromium || { echo "make test: /usr/bin/chromium is missing; install it: sudo apt-get install -y chromium fonts-noto-color-emoji (.ci/run does)" >&2; exit 1; }
+	@command -v wrk >/dev/null 2>&1 || { echo "make test: wrk is missing; install it: sudo apt-get install -y wrk (.ci/run does)" >&2; exit 1; }
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e and not bench"

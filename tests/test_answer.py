@@ -86,11 +86,16 @@ def test_top_k_bounds_citations_and_skips_the_answer_span() -> None:
 
 
 def test_ranker_weights_decide_the_order() -> None:
-    # A ranker that prefers low similarity picks a different sentence: ranking is the ranker's.
+    # A ranker that prefers low similarity answers with another sentence: ranking is the
+    # ranker's. The threshold 0 makes both answer, so an abstention cannot pass for a difference.
+    question = "Who will host the summit?"
+    right = answerer(threshold=0.0).ask(question, top_k=3)
     inverse = Ranker(SIMPLE, np.array([-5.0, -5.0, -5.0]), 5.0)
-    assert answerer(inverse).ask("Who will host the summit?").text != (
-        "The summit will be hosted by India later this year."
-    )
+    wrong = answerer(inverse, threshold=0.0).ask(question, top_k=3)
+    assert right.text == "The summit will be hosted by India later this year."
+    assert wrong.text is not None and wrong.text != right.text
+    assert wrong.citations[0].start != right.citations[0].start
+    verify(wrong)
 
 
 def test_empty_index_abstains(tmp_path: Path) -> None:

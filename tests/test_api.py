@@ -81,10 +81,13 @@ def test_invalid_input_is_422_with_a_message(client: TestClient, payload, fragme
     assert fragment in r.json()["error"]
 
 
-def test_malformed_json_is_422(client: TestClient) -> None:
-    r = client.post("/ask", content=b"{not json", headers={"content-type": "application/json"})
-    assert r.status_code == 422
-    assert "JSON" in r.json()["error"]
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe\x00", b'{"question": "caf\xe9"}'])
+@pytest.mark.parametrize("route", ["/ask", "/feedback"])
+def test_malformed_json_is_422(client: TestClient, route: str, body: bytes) -> None:
+    # Undecodable bytes too (FastAPI's own answer to those is a bare 400).
+    r = client.post(route, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert "JSON" in r.json()["error"] and r.json()["detail"]
 
 
 def test_openapi_docs_are_served(client: TestClient) -> None:

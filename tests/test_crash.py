@@ -148,7 +148,6 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_article(settings: Setti
         f"\n{TRIALS} kills, {ledger.acks} acknowledged writes kept; the write in flight at the "
         f"kill: {ledger.kills_in_flight}; {time.monotonic() - started:.0f} s"
     )
-    assert time.monotonic() - started < 120
 
 
 @pytest.mark.parametrize("phase", sorted(PHASES))

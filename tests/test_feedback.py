@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,36 @@ def test_concurrent_appends_keep_every_line_whole(tmp_path: Path) -> None:
     assert problems == []
     assert len(records) == 200
     assert len({r["question"] for r in records}) == 200
+
+
+def _append_votes(path: str, n: int, start: Any, count: int) -> None:
+    """One writer process: its own FeedbackLog (so its own lock), started with the others."""
+    log = FeedbackLog(Path(path))
+    start.wait()
+    for i in range(count):
+        log.append(vote(f"{'why ' * 200}{n}-{i}", i % 2 == 0))
+
+
+def test_appends_from_several_processes_keep_every_line_whole(tmp_path: Path) -> None:
+    # No lock is shared between processes: O_APPEND and one write per line must keep them whole.
+    path = tmp_path / "feedback.jsonl"
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    writers = [
+        context.Process(target=_append_votes, args=(str(path), n, start, 50)) for n in range(4)
+    ]
+    for writer in writers:
+        writer.start()
+    start.set()
+    for writer in writers:
+        writer.join(120)
+    assert [w.exitcode for w in writers] == [0] * 4
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and len(lines) == 201
+    records = [json.loads(line) for line in lines[:-1]]
+    assert sorted(r["question"] for r in records) == sorted(
+        f"{'why ' * 200}{n}-{i}" for n in range(4) for i in range(50)
+    )
 
 
 def test_read_feedback_reports_lines_that_are_not_records(tmp_path: Path) -> None:

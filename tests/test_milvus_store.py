@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytest.importorskip("pymilvus")
 
 from qa.config import Settings
 from qa.engine import Engine
@@ -108,9 +107,25 @@ def test_a_collection_of_another_model_is_never_written_to(
 ):
     index, _ = _ensure(seeds_dir, tmp_path / "index", FakeEmbedder(), milvus)
     name = index.manifest["store"]["collection"]
-    connect(milvus).alter_collection_properties(name, properties={"qa.weights_sha256": "0" * 64})
+    client = connect(milvus)
+    client.alter_collection_properties(name, properties={"qa.weights_sha256": "0" * 64})
+
+    def content() -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+        rows = client.query(
+            name, filter='id != ""', output_fields=["id", "doc_key", "text"], limit=16_384
+        )
+        props = client.describe_collection(name).get("properties", {})
+        return sorted((r["id"], r["doc_key"], r["text"]) for r in rows), dict(props)
+
+    before = content()
+    assert len(before[0]) == index.sentence_count + len(index.chunk_doc) > 0
+    # Another index over more articles would insert rows (and delete its own keys first).
+    other_seeds = tmp_path / "other-seeds"
+    shutil.copytree(seeds_dir, other_seeds)
+    (other_seeds / "extra.txt").write_text("Zebras crossed the road. Forty of them.\n")
     with pytest.raises(IndexUnavailable, match="another model"):
-        _ensure(seeds_dir, tmp_path / "other", FakeEmbedder(), milvus)
+        _ensure(other_seeds, tmp_path / "other", FakeEmbedder(), milvus)
+    assert content() == before
 
 
 def test_unreachable_server_is_a_clear_error_not_a_hang():

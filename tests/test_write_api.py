@@ -273,13 +273,43 @@ def test_body_limits(client: TestClient, settings: Settings):
 
     r = client.post("/ask", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413 and "QA_MAX_BODY_BYTES" in r.json()["error"]
-    # Article uploads may be larger than 1 MiB on the wire (JSON escaping) but not unbounded.
+
+
+def test_article_over_its_limit_is_413_and_changes_nothing(client: TestClient, settings: Settings):
+    before = fingerprint_files(settings.seeds_dir)
     huge = b'{"text": "' + b"z" * 30_000 + b'"}'
     r = client.post(
         "/documents", content=huge, headers={**AUTH, "content-type": "application/json"}
     )
-    assert r.status_code == 413
-    assert fingerprint_files(settings.seeds_dir) == fingerprint_files(settings.seeds_dir)
+    assert r.status_code == 413 and "QA_MAX_ARTICLE_BYTES" in r.json()["error"]
+    assert fingerprint_files(settings.seeds_dir) == before
+
+
+# The fixture's articles may have 10,000 bytes; an upload body 2 x 10,000 + 64 KiB (JSON escaping,
+# multipart framing). A small article padded with JSON whitespace past that is refused by the
+# body limit alone: the article itself is within its limit.
+UPLOAD_LIMIT = 2 * 10_000 + 64 * 1024
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
+def test_upload_body_over_its_limit_is_413_although_the_article_is_small(
+    client: TestClient, settings: Settings, streamed: bool
+):
+    def padded(size: int) -> bytes:
+        head = b'{"doc_id": "padded", "text": "A small article."'
+        return head + b" " * (size - len(head) - 1) + b"}"
+
+    headers = {**AUTH, "content-type": "application/json"}
+    before = fingerprint_files(settings.seeds_dir)
+    body = padded(UPLOAD_LIMIT + 1)
+    content = iter([body[:40_000], body[40_000:]]) if streamed else body
+    r = client.post("/documents", content=content, headers=headers)
+    assert r.status_code == 413, r.text
+    assert f"request body is over {UPLOAD_LIMIT:,} bytes" in r.json()["error"]
+    assert fingerprint_files(settings.seeds_dir) == before
+    # One byte less is within the limit: the same article is stored.
+    r = client.post("/documents", content=padded(UPLOAD_LIMIT), headers=headers)
+    assert r.status_code == 201, r.text
 
 
 def test_question_limits_still_hold(client: TestClient):

@@ -74,6 +74,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeError):
+            # FastAPI answers a JSON body it cannot decode with a bare 400: it is malformed JSON.
+            errors = [{"loc": ["body"], "msg": "not UTF-8 text", "type": "json_invalid"}]
+            return JSONResponse(
+                status_code=422,
+                content={"error": "invalid request: body: not JSON (not UTF-8)", "detail": errors},
+            )
         return JSONResponse(
             status_code=exc.status_code,
             content={"error": str(exc.detail)},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 import uuid
@@ -22,6 +23,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    Info,
     PlatformCollector,
     ProcessCollector,
     disable_created_metrics,
@@ -134,6 +136,11 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_IndexCollector(app))
+        # With QA_WORKERS > 1 each scrape reaches one process: say which, so figures can be told
+        # apart (a counter that seems to go backwards came from another worker).
+        Info(
+            "qa_worker", "The server process that answered this scrape.", registry=self.registry
+        ).info({"pid": str(os.getpid())})
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
 

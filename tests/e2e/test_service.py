@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,26 +69,70 @@ def test_off_topic_questions_abstain(client: TestClient, question: str) -> None:
 
 
 def test_every_sentence_of_every_document_has_exact_offsets(client: TestClient) -> None:
+    """Each served span is one sentence of the file: pysbd's split of its line, stripped, at
+    exactly `text[start:end]`, in order, never overlapping, and together they cover every word
+    of the prose (headings aside)."""
+    import pysbd
+
+    segmenter = pysbd.Segmenter(language="en", clean=False)
     seed_texts = {p.stem: p.read_text(encoding="utf-8-sig") for p in SEEDS.iterdir()}
-    for summary in client.get("/documents").json():
+    summaries = client.get("/documents").json()
+    assert {s["doc_id"] for s in summaries} == set(seed_texts)
+    for summary in summaries:
         doc = client.get(f"/documents/{summary['doc_id']}").json()
-        assert doc["text"] == seed_texts[summary["doc_id"]]
-        assert len(doc["sentences"]) == summary["sentences"] > 0
+        text = doc["text"]
+        assert text == seed_texts[summary["doc_id"]]
+        spans = doc["sentences"]
+        assert len(spans) == summary["sentences"] > 0
+        assert [s["index"] for s in spans] == list(range(len(spans)))
+        expected = [
+            piece.strip()
+            for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+            for piece in segmenter.segment(line)
+            if piece.strip()
+        ]
+        assert [text[s["start"] : s["end"]] for s in spans] == expected
+        previous_end = 0
+        for s in spans:
+            assert previous_end <= s["start"] < s["end"]
+            previous_end = s["end"]
+        covered = set().union(*(range(s["start"], s["end"]) for s in spans))
+        prose = [
+            i
+            for line in re.finditer(r"[^\n]+", text)
+            if not line.group().lstrip().startswith("#")
+            for i in range(line.start(), line.end())
+            if not text[i].isspace()
+        ]
+        assert set(prose) <= covered
 
 
 def test_cli_ask_json_matches_the_api(tmp_path: Path) -> None:
+    """`qa ask --json` prints what POST /ask returns for the same index: every field but the
+    timing is equal."""
     from typer.testing import CliRunner
 
     from qa.cli import app
 
     index = tmp_path / "index"
+    question = "Who is Japan's PM?"
     result = CliRunner().invoke(
-        app, ["ask", "--seeds", str(SEEDS), "--index", str(index), "--json", "Who is Japan's PM?"]
+        app, ["ask", "--seeds", str(SEEDS), "--index", str(index), "--json", question]
     )
     assert result.exit_code == 0, result.output
-    import json
-
-    body = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(body) == {"question", "answer", "confidence", "citations", "took_ms"}
+    cli_body = json.loads(result.stdout.strip().splitlines()[-1])
+    # The service on the index the CLI built, with the same (default) encoder.
+    settings = Settings(seeds_dir=SEEDS, index_dir=index)
+    engine, report = Engine.open(settings)
+    assert not report.built
+    with TestClient(create_app(settings, engine)) as api:
+        api_body = api.post("/ask", json={"question": question}).json()
+    fields = {"question", "answer", "confidence", "citations", "took_ms"}
+    assert set(cli_body) == set(api_body) == fields
+    assert cli_body["citations"], cli_body
+    assert {k: v for k, v in cli_body.items() if k != "took_ms"} == {
+        k: v for k, v in api_body.items() if k != "took_ms"
+    }
     again = CliRunner().invoke(app, ["index", "--seeds", str(SEEDS), "--index", str(index)])
     assert again.exit_code == 0 and "nothing to do" in again.stdout
