@@ -28,8 +28,9 @@ class Settings(BaseSettings):
         None,
         ge=0.0,
         le=1.0,
-        description="Answers with a lower confidence are withheld; default: the threshold "
-        "chosen when the ranker was trained (`meta.abstain_threshold` in ranker.json).",
+        description="An answer is withheld when the probability that the articles answer the "
+        "question at all is lower; default: the threshold chosen by `qa train-confidence` "
+        "(`meta.abstain_threshold` in ranker.json).",
     )
     candidates: int = Field(
         30, ge=1, le=1000, description="Sentences and chunks fetched from the index per question."
