@@ -182,4 +182,48 @@ def test_train_ranker_on_tiny_inputs_writes_a_loadable_ranker_and_a_report(
     assert "# Ranker cross-validation (train.json, 5 folds grouped by article)" in text
     row = next(line for line in text.splitlines() if line.startswith("| all features |"))
     figures = [float(x) for x in row.strip("|").split("|")[1:]]
-    assert len(figures) == 7 and all(0.0 <= f <= 1.0 for f in figures[:4])
+    assert len(figures) == 3 and all(0.0 <= f <= 1.0 for f in figures)  # top-1, top-5, MRR
+    # The confidence model is fitted for a ranker's logits afterwards: the packaged one is kept.
+    assert ranker.calibrator is not None
+    assert ranker.calibrator.to_json() == Ranker.load().calibrator.to_json()  # type: ignore[union-attr]
+
+
+def test_train_confidence_on_tiny_sets_writes_a_model_and_a_threshold(tmp_path: Path) -> None:
+    """`qa train-confidence` over four tiny SQuAD-format sets laid out like ../shared/datasets."""
+    datasets = tmp_path / "datasets"
+    layout = {
+        "squad2-dev-half/dev-v2.0.json": ["Volcanoes", "Bridges"],
+        "xquad-en/xquad.en.json": ["Coffee", "Chess"],
+        "squadshifts-amazon/amazon_reviews_v1.0.json": ["Rivers"],
+        "squadshifts-reddit/reddit_v1.0.json": ["Telescopes"],
+    }
+    for name, topics in layout.items():
+        (datasets / name).parent.mkdir(parents=True)
+        tiny_squad(datasets / name, topics)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name, text in ARTICLES.items():
+        (seeds / name).write_text(text, encoding="utf-8")
+    gold = tmp_path / "gold.jsonl"
+    lines = [
+        {"id": "d1", "question": "Who welcomed the plan?", "answerable": True, "split": "dev",
+         "doc_id": "quad", "evidence": "Prime Minister Shigeru Ishiba welcomed the plan."},
+        {"id": "d2", "question": "What is the capital of France?", "answerable": False,
+         "split": "dev", "tags": ["off-topic"]},
+    ]  # fmt: skip
+    gold.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "ranker.json"
+    result = CliRunner().invoke(
+        app,
+        ["train-confidence", "--datasets", str(datasets), "--gold", str(gold)]
+        + ["--seeds", str(seeds), "--out", str(out), "--cache", str(tmp_path / "cache")],
+    )
+    assert result.exit_code == 0, result.output
+    fitted = Ranker.load(out)
+    packaged = Ranker.load()
+    assert np.array_equal(fitted.weights, packaged.weights)  # the ranker is untouched
+    assert fitted.calibrator is not None and packaged.calibrator is not None
+    assert fitted.calibrator.to_json() != packaged.calibrator.to_json()
+    assert 0.0 <= fitted.abstain_threshold <= 1.0
+    trained_on = fitted.meta["confidence_trained_on"] if fitted.meta else {}
+    assert trained_on["fold"] == 0 and trained_on["questions"] > 0
