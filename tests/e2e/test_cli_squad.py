@@ -215,8 +215,11 @@ def test_train_confidence_on_tiny_sets_writes_a_model_and_a_threshold(tmp_path: 
     out = tmp_path / "ranker.json"
     result = CliRunner().invoke(
         app,
-        ["train-confidence", "--datasets", str(datasets), "--gold", str(gold)]
-        + ["--seeds", str(seeds), "--out", str(out), "--cache", str(tmp_path / "cache")],
+        [
+            "train-confidence",
+            *("--datasets", str(datasets), "--gold", str(gold), "--seeds", str(seeds)),
+            *("--out", str(out), "--cache", str(tmp_path / "cache")),
+        ],
     )
     assert result.exit_code == 0, result.output
     fitted = Ranker.load(out)
