@@ -44,6 +44,7 @@ from qa.embed_corpus import (
     article_texts,
     discard_checkpoints,
     embed_corpus,
+    texts_key,
 )
 from qa.lexical import BM25_DIR, Lexical
 from qa.library import fsync_dir
@@ -217,7 +218,8 @@ def _library_versions() -> dict[str, str]:
 
 
 def _reusable(previous: Index | None, model: ModelInfo, chunking: Chunking) -> dict[str, Any]:
-    """Vectors of `previous` by (doc_id, sha256), when it was built the same way."""
+    """Vectors of `previous` by doc_id with the `texts_key` they embed, when it was built the
+    same way."""
     if previous is None:
         return {}
     m = previous.manifest
@@ -232,7 +234,7 @@ def _reusable(previous: Index | None, model: ModelInfo, chunking: Chunking) -> d
         rows = slice(int(previous.doc_first_row[pos]), int(previous.doc_first_row[pos + 1]))
         chunks = np.flatnonzero(previous.chunk_doc == pos)
         out[doc.doc_id] = (
-            doc.sha256,
+            texts_key(doc, chunking),
             previous.sentence_vectors[rows],
             previous.chunk_vectors[chunks] if len(chunks) else previous.chunk_vectors[:0],
         )
