@@ -162,3 +162,35 @@ def test_a_damaged_index_is_rebuilt_from_the_last_intact_version(settings: Setti
     assert embedder.texts == 2  # the zebra article's sentence and chunk, nothing else
     assert answers(recovered) == expected
     assert "zebra" in load(settings.index_dir).doc_pos
+
+
+def invent_text(index_dir: Path) -> None:
+    """Change a name in documents.json, keeping it valid JSON: text that is in no article."""
+    path = index_dir / CURRENT / "documents.json"
+    path.write_text(path.read_text().replace("Shigeru Ishiba", "Rhigeru Ishiba"))
+
+
+@pytest.mark.parametrize("strip", ["files key", "documents.json entry", "chunking key"])
+def test_a_manifest_missing_integrity_data_is_damaged_and_rebuilt_never_served(
+    settings: Settings, pristine, strip: str
+) -> None:
+    expected, _ = pristine
+    path = settings.index_dir / CURRENT / MANIFEST
+    manifest = json.loads(path.read_text())
+    if strip == "files key":
+        manifest["renamed_files"] = manifest.pop("files")
+    elif strip == "documents.json entry":
+        del manifest["files"]["documents.json"]
+    else:
+        del manifest["chunking"]
+    path.write_text(json.dumps(manifest))
+    invent_text(settings.index_dir)
+    with pytest.raises(IndexUnavailable, match="manifest"):
+        load(settings.index_dir)
+    messages: list[str] = []
+    engine, report = Engine.open(settings, embedder=FakeEmbedder(), log=messages.append)
+    assert report.built
+    assert any("manifest" in m for m in messages), messages
+    assert answers(engine) == expected
+    assert not any("Rhigeru" in d.text for d in engine.index.documents)
+    assert not any("Rhigeru" in d.text for d in load(settings.index_dir).documents)

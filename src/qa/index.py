@@ -544,7 +544,7 @@ def _load_version(
             f"index at {index_dir} has format {manifest.get('format_version')}, "
             f"this qa reads {FORMAT_VERSION}; rebuild it"
         )
-    for name, digest in manifest.get("files", {}).items():
+    for name, digest in _integrity(manifest, folder, index_dir).items():
         path = folder / name
         if not path.is_file():
             raise IndexUnavailable(f"index file {path} is missing; rebuild the index")
@@ -584,6 +584,34 @@ def _load_version(
         raise
     except Exception as err:  # any unreadable file means the same thing to the caller
         raise IndexUnavailable(f"index at {index_dir} is unreadable ({err}); rebuild it") from err
+
+
+# Without these a manifest cannot vouch for the files beside it (or say what they were built
+# from): such a manifest is damaged, never a reason to skip the checks.
+_REQUIRED = ("model", "chunking", "store", "articles", "sources", "counts", "built_at", "files")
+
+
+def _integrity(manifest: dict[str, Any], folder: Path, index_dir: Path) -> dict[str, str]:
+    """The manifest's sha256 of every index file, refused (IndexUnavailable) unless it lists
+    every file in `folder` and has every field a build writes."""
+    missing = [key for key in _REQUIRED if key not in manifest]
+    files = manifest.get("files")
+    if missing or not isinstance(files, dict):
+        raise IndexUnavailable(
+            f"the manifest of {index_dir} lacks {', '.join(missing) or 'a valid files table'}; "
+            "rebuild the index"
+        )
+    present = {
+        str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST
+    }
+    required = {DOCUMENTS, SENTENCE_VECTORS, CHUNK_VECTORS} | present
+    unlisted = sorted(name for name in required if not isinstance(files.get(name), str))
+    if unlisted:
+        shown = ", ".join(unlisted[:3]) + (" ..." if len(unlisted) > 3 else "")
+        raise IndexUnavailable(
+            f"the manifest of {index_dir} has no sha256 for {shown}; rebuild the index"
+        )
+    return {str(name): str(digest) for name, digest in files.items()}
 
 
 def _open_stores(
