@@ -466,11 +466,33 @@ def publish(index: Index, index_dir: Path, keep: int = 2) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     link = index_dir / f".current-{os.getpid()}-{time.time_ns()}"
-    link.symlink_to(version.name)
-    os.replace(link, index_dir / CURRENT)
+    try:
+        adopt_current(index_dir)
+        link.symlink_to(version.name)
+        os.replace(link, index_dir / CURRENT)
+    except BaseException:  # nothing published: leave no version or link behind
+        link.unlink(missing_ok=True)
+        shutil.rmtree(version, ignore_errors=True)
+        raise
     fsync_dir(index_dir)
     _prune(index_dir, keep, index.sentence_store)
     return version
+
+
+def adopt_current(index_dir: Path, log: Callable[[str], None] = lambda _msg: None) -> None:
+    """Turn a `current` that is a real folder (a restore with `cp -r` follows the link) back
+    into a link to a version folder, so it can be swapped atomically again. Its files are then
+    checked like any version's. Call it holding the build lock."""
+    current = index_dir / CURRENT
+    if current.is_symlink() or not current.is_dir():
+        return
+    version = index_dir / f"v-{time.time_ns()}"
+    current.rename(version)
+    link = index_dir / f".current-{os.getpid()}-{time.time_ns()}"
+    link.symlink_to(version.name)
+    os.replace(link, current)
+    fsync_dir(index_dir)
+    log(f"{current} was a folder, not a link; moved it to {version.name} and linked it")
 
 
 def _prune(index_dir: Path, keep: int, store: object = None) -> None:
@@ -736,6 +758,7 @@ def ensure_index(
     """
     started = time.perf_counter()
     with build_lock(index_dir):
+        adopt_current(index_dir, log)
         sources = fingerprint_files(seeds_dir)
         previous: Index | None = None
         damaged = False
