@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qa.cancel import checkpoint
 from qa.library import fsync_dir
 
 if TYPE_CHECKING:
@@ -229,6 +230,7 @@ def _encode(
     # Sorting by length keeps padding (wasted arithmetic) low within each batch.
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for lo in range(0, len(order), step):
+        checkpoint()  # between bounded steps: a write whose client has gone stops here
         part = order[lo : lo + step]
         out[part] = embedder.encode([texts[i] for i in part], batch_size=batch_size)
     return out

@@ -26,7 +26,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +41,7 @@ from qa.embed import Embedder, ModelInfo, sha256_file
 from qa.embed_corpus import (
     GROUP_TEXTS,
     RESUME_DIR,
+    Reusable,
     article_texts,
     discard_checkpoints,
     embed_corpus,
@@ -217,9 +218,14 @@ def _library_versions() -> dict[str, str]:
     return versions
 
 
-def _reusable(previous: Index | None, model: ModelInfo, chunking: Chunking) -> dict[str, Any]:
-    """Vectors of `previous` by doc_id with the `texts_key` they embed, when it was built the
-    same way."""
+def reusable(
+    previous: Index | None,
+    model: ModelInfo,
+    chunking: Chunking,
+    only: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """Vectors of `previous` (of the articles in `only`, default all) by doc_id with the
+    `texts_key` they embed, when it was built the same way."""
     if previous is None:
         return {}
     m = previous.manifest
@@ -231,6 +237,8 @@ def _reusable(previous: Index | None, model: ModelInfo, chunking: Chunking) -> d
         return {}
     out: dict[str, Any] = {}
     for pos, doc in enumerate(previous.documents):
+        if only is not None and doc.doc_id not in only:
+            continue
         rows = slice(int(previous.doc_first_row[pos]), int(previous.doc_first_row[pos + 1]))
         chunks = np.flatnonzero(previous.chunk_doc == pos)
         out[doc.doc_id] = (
@@ -255,16 +263,18 @@ def build(
     resume_dir: Path | None = None,
     group_texts: int = GROUP_TEXTS,
     log: Callable[[str], None] = lambda _msg: None,
+    fresh: Reusable | None = None,
 ) -> Index:
     """Embed `documents` (reusing `previous` vectors of unchanged articles) into a new Index.
 
     Articles are embedded `group_texts` texts at a time; with `resume_dir`, each group is
     checkpointed there and checkpoints of an interrupted build are reused (see embed_corpus).
     With `milvus`, the vectors and texts go to a new Milvus collection instead of FAISS.
+    `fresh` holds vectors embedded beforehand (`embed_articles`), used like reusable ones.
     """
     started = time.perf_counter()
     model = embedder.fingerprint
-    reuse = _reusable(previous, model, chunking)
+    reuse = reusable(previous, model, chunking) | dict(fresh or {})
     sentence_vectors, chunk_vectors, embedded = embed_corpus(
         documents,
         embedder,
@@ -335,6 +345,33 @@ def build(
         lexical,
         chunk_lexical,
     )
+
+
+def embed_articles(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    chunking: Chunking,
+    previous: Index | None,
+    batch_size: int = 64,
+) -> Reusable:
+    """Vectors of `documents` for a later `build(fresh=...)`, embedded now (those `previous`
+    holds for the same texts are taken from it): a write embeds its articles before it takes
+    the writer lock, and can be abandoned meanwhile (`qa.cancel`)."""
+    reuse = reusable(previous, embedder.fingerprint, chunking, {d.doc_id for d in documents})
+    sentences, chunks, _ = embed_corpus(documents, embedder, chunking, reuse, batch_size=batch_size)
+    out = {}
+    s_at = c_at = 0
+    for doc in documents:
+        s_count = len(doc.sentences)
+        c_count = len(chunking.bounds(s_count))
+        out[doc.doc_id] = (
+            texts_key(doc, chunking),
+            sentences[s_at : s_at + s_count],
+            chunks[c_at : c_at + c_count],
+        )
+        s_at += s_count
+        c_at += c_count
+    return out
 
 
 def _milvus_stores(
