@@ -44,6 +44,11 @@ from qa.writes import install_writes
 
 log = logging.getLogger("qa.api")
 
+# On SIGTERM, requests still running after this many seconds are cancelled; a write being
+# embedded then stops at its next step with nothing changed (see qa.cancel), so the server
+# stops within a few seconds, never after a long upload has been embedded.
+SHUTDOWN_GRACE_SECONDS = 3
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "Not found"},
     422: {"model": ErrorOut, "description": "Invalid input"},
