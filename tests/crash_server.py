@@ -24,6 +24,7 @@ import qa.library
 from qa.api import SHUTDOWN_GRACE_SECONDS, create_app
 from qa.config import Settings
 from qa.engine import Engine
+from qa.http_errors import HTTP_PROTOCOL
 from tests.conftest import FakeEmbedder
 
 # Where a write can die: (object, attribute, die after the call instead of before).
@@ -92,6 +93,7 @@ def main(seeds: str, index: str, token: str, crash_at: str = "") -> None:
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,  # as `qa serve`
+        http=HTTP_PROTOCOL,
     )
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -189,6 +189,7 @@ def serve(
     import uvicorn
 
     from qa.api import SHUTDOWN_GRACE_SECONDS, create_app
+    from qa.http_errors import HTTP_PROTOCOL
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if settings.workers > 1:
@@ -211,6 +212,7 @@ def serve(
             port=settings.port,
             access_log=False,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            http=HTTP_PROTOCOL,
         )
     )
     server.run()
@@ -450,6 +452,7 @@ def serve_workers(settings: Settings) -> None:
         f"of {share} thread(s) each"
     )
     from qa.api import SHUTDOWN_GRACE_SECONDS
+    from qa.http_errors import HTTP_PROTOCOL
 
     uvicorn.run(
         "qa.api:create_app",
@@ -458,6 +461,7 @@ def serve_workers(settings: Settings) -> None:
         port=settings.port,
         workers=settings.workers,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        http=HTTP_PROTOCOL,
     )
 
 
