@@ -7,7 +7,7 @@ finished group is written durably to the resume folder::
 
     index/.embedding/<weights sha256[:16]>-c<chunk size>-o<overlap>/part-000001.npz
 
-keyed by doc_id and a hash of the article's sentence and chunk texts (`texts_key`), so vectors
+keyed by doc_id and a hash of the article's text and sentence offsets (`texts_key`), so vectors
 are never reused for an article that is split differently, whatever its file's hash. The next build
 takes every checkpointed article before embedding anything; `ensure_index` removes the folder
 once the new index is published. A checkpoint file that cannot be read, or was made by another
@@ -47,7 +47,7 @@ RESUME_DIR = ".embedding"
 _FORMAT = 2  # 2: articles keyed by texts_key, not the file's sha256
 _PART = re.compile(r"part-(\d{6})\.npz")
 
-# (texts_key, sentence vectors, chunk vectors) by doc_id, as index._reusable returns them.
+# (texts_key, sentence vectors, chunk vectors) by doc_id, as index.reusable returns them.
 Reusable = Mapping[str, tuple[str, "NDArray[np.float32]", "NDArray[np.float32]"]]
 
 
@@ -79,18 +79,16 @@ def article_texts(doc: Document, chunking: Chunking) -> tuple[list[str], list[st
 
 
 def texts_key(doc: Document, chunking: Chunking) -> str:
-    """sha256 of exactly what is embedded for `doc`: its sentence texts, then its chunk texts.
+    """sha256 of what is embedded for `doc`: its text, its sentence offsets and the chunking
+    (which together fix every sentence and chunk text).
 
     Vectors are reused only under this key, never under the file's hash alone: the same file
     split differently (another splitter, or a split gone wrong) has other sentences to embed.
     """
-    digest = hashlib.sha256()
-    for part in article_texts(doc, chunking):
-        digest.update(f"{len(part)}\n".encode())
-        for text in part:
-            data = text.encode("utf-8", "surrogatepass")
-            digest.update(f"{len(data)}:".encode())
-            digest.update(data)
+    digest = hashlib.sha256(f"{chunking.size},{chunking.overlap},{len(doc.text)}\n".encode())
+    digest.update(doc.text.encode("utf-8", "surrogatepass"))
+    offsets = np.array([(s.start, s.end) for s in doc.sentences], dtype=np.int64)
+    digest.update(offsets.tobytes())
     return digest.hexdigest()
 
 
