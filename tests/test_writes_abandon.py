@@ -85,7 +85,11 @@ def call(
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
-    anyio.run(app, scope, receive, send)
+    # In a thread of its own: another test's event loop (Playwright's) may run in this one.
+    runner = threading.Thread(target=anyio.run, args=(app, scope, receive, send))
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive()
     return status[0] if status else None
 
 
