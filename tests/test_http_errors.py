@@ -20,7 +20,7 @@ from tests.conftest import FakeEmbedder
 
 MALFORMED = {
     "NUL in a header": b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Note: a\x00b\r\n\r\n",
-    "64 KB path": b"GET /" + b"a" * 65536 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "64 KB path": b"GET /" + b"a" * 65536 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     "not HTTP": b"HELLO THERE\r\n\r\n",
 }
 
