@@ -156,6 +156,7 @@ def test_an_upload_refused_by_content_length_is_counted_under_its_route(
     auth = {"Authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
     r = client.request(method, path, content=huge, headers=auth)
     assert r.status_code == 413 and "QA_MAX_ARTICLE_BYTES" in r.json()["error"]
+    assert r.headers["connection"] == "close"  # the rest of the upload is not read
     text = client.get("/metrics").text
     assert metric(text, "qa_http_requests_total", method=method, route=route, status="413") == 1
 

@@ -45,7 +45,12 @@ class BodyTooLarge(HTTPException):
     """A request body over its limit; an HTTPException so FastAPI's body reader passes it on."""
 
     def __init__(self, limit: int, what: str) -> None:
-        super().__init__(413, f"request body is over {limit:,} bytes, the limit for {what}")
+        # Closing the connection spares reading (and discarding) the rest of the body.
+        super().__init__(
+            413,
+            f"request body is over {limit:,} bytes, the limit for {what}",
+            headers={"Connection": "close"},
+        )
 
 
 class BodyLimit:
