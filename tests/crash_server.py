@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,10 @@ import uvicorn
 import qa.engine
 import qa.index
 import qa.library
-from qa.api import create_app
+from qa.api import SHUTDOWN_GRACE_SECONDS, create_app
 from qa.config import Settings
 from qa.engine import Engine
+from qa.http_errors import HTTP_PROTOCOL
 from tests.conftest import FakeEmbedder
 
 # Where a write can die: (object, attribute, die after the call instead of before).
@@ -61,18 +63,38 @@ def arm(spec: str) -> None:
     setattr(owner, name, wrapper)
 
 
+class SlowEmbedder(FakeEmbedder):
+    """The fake embedder taking QA_TEST_EMBED_DELAY seconds per call (a big upload's time)."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> Any:
+        time.sleep(self.delay)
+        return super().encode(texts, batch_size=batch_size, progress=progress)
+
+
 def main(seeds: str, index: str, token: str, crash_at: str = "") -> None:
     settings = Settings(
         seeds_dir=Path(seeds), index_dir=Path(index), api_token=token, reload_interval=0
     )
-    engine, _ = Engine.open(settings, embedder=FakeEmbedder())  # the restart: recovers
+    delay = float(os.environ.get("QA_TEST_EMBED_DELAY", "0"))
+    embedder = SlowEmbedder(delay) if delay else FakeEmbedder()
+    engine, _ = Engine.open(settings, embedder=embedder)  # the restart: recovers
     if crash_at:
         arm(crash_at)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     print(sock.getsockname()[1], flush=True)
-    config = uvicorn.Config(create_app(settings, engine), log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        create_app(settings, engine),
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,  # as `qa serve`
+        http=HTTP_PROTOCOL,
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 

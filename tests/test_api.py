@@ -93,3 +93,36 @@ def test_malformed_json_is_422(client: TestClient, route: str, body: bytes) -> N
 def test_openapi_docs_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     assert "/ask" in client.get("/openapi.json").json()["paths"]
+
+
+HOSTILE_BODIES = {
+    "invalid UTF-8": (b'{"question": "caf\xc3\x28 ?"}', "application/json", "UTF-8"),
+    "1000-deep nesting": (
+        b'{"question": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+        "application/json",
+        "nested",
+    ),
+    "an integer of 5000 digits": (
+        b'{"question": "hi", "top_k": ' + b"9" * 5000 + b"}",
+        "application/json",
+        "digits",
+    ),
+    "charset=latin-1": (
+        '{"question": "café?"}'.encode("latin-1"),
+        "application/json; charset=latin-1",
+        "UTF-8",
+    ),
+}
+
+
+@pytest.mark.parametrize("route", ["/ask", "/feedback"])
+@pytest.mark.parametrize("case", sorted(HOSTILE_BODIES))
+def test_a_body_json_cannot_parse_is_422_with_error_and_detail(
+    client: TestClient, route: str, case: str
+) -> None:
+    body, kind, fragment = HOSTILE_BODIES[case]
+    r = client.post(route, content=body, headers={"content-type": kind})
+    assert r.status_code == 422, r.text
+    payload = r.json()
+    assert fragment in payload["error"]
+    assert payload["detail"] and payload["detail"][0]["loc"] == ["body"]

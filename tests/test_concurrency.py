@@ -130,3 +130,37 @@ def test_readers_never_fail_or_see_a_stale_version_while_articles_change(
         f"\n{3 * ARTICLES // 2 + ARTICLES // 2} writes in {writing:.1f} s; "
         f"{len(latencies)} questions, p99 {p99 * 1000:.0f} ms"
     )
+
+
+def test_six_concurrent_puts_of_a_42_sentence_article_all_split_it_right_and_it_rebuilds(
+    settings: Settings,
+) -> None:
+    from tests.test_corpus import forty_two_sentences
+
+    settings = settings.model_copy(update={"api_token": TOKEN, "reload_interval": 0})
+    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
+    text = forty_two_sentences()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    counts: list[int] = []
+    start = threading.Barrier(6)
+
+    def put(i: int) -> None:
+        with httpx.Client(base_url=url, headers=auth, timeout=60) as client:
+            start.wait()
+            for round_ in range(3):
+                r = client.put(f"/documents/long{i % 3}", json={"text": f"{text}Round {round_}."})
+                assert r.status_code in (200, 201), r.text
+                counts.append(r.json()["sentences"])
+
+    with serve_app(settings, engine) as url:
+        threads = [threading.Thread(target=put, args=(i,)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert counts == [43] * 18  # 42 and "Round n."
+    # A fresh start re-reads and re-splits the seeds folder: it must agree, not crash.
+    reopened, report = Engine.open(settings, embedder=FakeEmbedder())
+    assert not report.built, report.reasons
+    fresh, _ = read_corpus(settings.seeds_dir)
+    assert [d.sentences for d in reopened.index.documents] == [d.sentences for d in fresh]

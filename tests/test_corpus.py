@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -233,3 +234,101 @@ def test_front_matter_never_becomes_answer_text(title: str, url: str, source: st
     assert doc.sentences == plain.sentences
     for span in doc.sentences:
         assert doc.text[span.start : span.end] == plain.text[span.start : span.end]
+
+
+# ---------------------------------------------------------------- threads and long paragraphs
+
+SEED_TEXT = (SEEDS / "000_d0ba9acb54cde4d3.txt").read_text(encoding="utf-8")
+
+
+def forty_two_sentences() -> str:
+    """The seed article's 20 sentences twice over, plus two: 42 sentences."""
+    text = "\n".join((SEED_TEXT, SEED_TEXT, "The ministers met again. They agreed on nothing.\n"))
+    assert len(split_sentences(text)) == 42
+    return text
+
+
+def test_eight_threads_splitting_one_article_at_once_all_get_the_single_threaded_split() -> None:
+    import threading
+
+    text = forty_two_sentences()
+    expected = split_sentences(text)
+    results: list[list[object]] = []
+    start = threading.Barrier(8)
+
+    def split_many() -> None:
+        start.wait()
+        for _ in range(15):
+            results.append(list(split_sentences(text)))
+
+    threads = [threading.Thread(target=split_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 120
+    wrong = [len(r) for r in results if r != expected]
+    assert wrong == [], f"{len(wrong)} of 120 concurrent splits differ (sentence counts {wrong})"
+
+
+class CountingSegmenter:
+    """Records the length of every text pysbd is given."""
+
+    sizes: ClassVar[list[int]] = []
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+
+    def segment(self, text: str) -> list[str]:
+        CountingSegmenter.sizes.append(len(text))
+        return self.real.segment(text)  # type: ignore[attr-defined,no-any-return]
+
+
+def test_a_long_one_line_article_reaches_pysbd_in_bounded_windows_totalling_linear_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import qa.corpus as corpus
+
+    real = corpus._segmenter
+    monkeypatch.setattr(corpus, "_segmenter", lambda: CountingSegmenter(real()))
+    one_line = SEED_TEXT.replace("\n", " ")
+    totals = []
+    for copies in (10, 80):  # ~30 kB and ~240 kB, one paragraph
+        CountingSegmenter.sizes = []
+        text = one_line * copies
+        spans = split_sentences(text)
+        assert " ".join(text[s.start : s.end] for s in spans).split() == text.split()
+        assert max(CountingSegmenter.sizes) <= corpus._WINDOW
+        totals.append(sum(CountingSegmenter.sizes))
+        # Each character is seen about once (windows overlap by at most their margin).
+        assert sum(CountingSegmenter.sizes) < 1.5 * len(text)
+    # pysbd's cost grows with the square of what it is given; bounded windows keep the sum of
+    # squares linear: 8 x the text costs about 8 x, never 64 x.
+    assert totals[1] / totals[0] < 9
+
+
+def test_a_long_paragraph_split_in_windows_matches_one_pysbd_call_over_all_of_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import qa.corpus as corpus
+
+    tricky = (
+        "Dr. J. R. Smith of the U.S. Army said on Jan. 5 that 3.5 million people, e.g. workers, "
+        'left St. Louis at 5 p.m. today. "Is it over?" she asked. It was not... Not yet! '
+    )
+    text = (SEED_TEXT.replace("\n", " ") + tricky) * 4  # ~16 kB in one line
+    windowed = split_sentences(text)
+    monkeypatch.setattr(corpus, "_WINDOW", 10**9)
+    assert windowed == split_sentences(text)
+    assert_exact(text)
+
+
+def test_a_sentence_longer_than_a_window_is_cut_at_a_space_and_keeps_every_word() -> None:
+    import qa.corpus as corpus
+
+    text = " ".join(f"word{i}" for i in range(3 * corpus._WINDOW // 6)) + ".\n"
+    spans = split_sentences(text)
+    assert len(spans) > 1
+    assert all(s.end - s.start <= corpus._WINDOW for s in spans)
+    rejoined = " ".join(text[s.start : s.end] for s in spans)
+    assert rejoined == text.strip()

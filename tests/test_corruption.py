@@ -162,3 +162,104 @@ def test_a_damaged_index_is_rebuilt_from_the_last_intact_version(settings: Setti
     assert embedder.texts == 2  # the zebra article's sentence and chunk, nothing else
     assert answers(recovered) == expected
     assert "zebra" in load(settings.index_dir).doc_pos
+
+
+def invent_text(index_dir: Path) -> None:
+    """Change a name in documents.json, keeping it valid JSON: text that is in no article."""
+    path = index_dir / CURRENT / "documents.json"
+    path.write_text(path.read_text().replace("Shigeru Ishiba", "Rhigeru Ishiba"))
+
+
+@pytest.mark.parametrize("strip", ["files key", "documents.json entry", "chunking key"])
+def test_a_manifest_missing_integrity_data_is_damaged_and_rebuilt_never_served(
+    settings: Settings, pristine, strip: str
+) -> None:
+    expected, _ = pristine
+    path = settings.index_dir / CURRENT / MANIFEST
+    manifest = json.loads(path.read_text())
+    if strip == "files key":
+        manifest["renamed_files"] = manifest.pop("files")
+    elif strip == "documents.json entry":
+        del manifest["files"]["documents.json"]
+    else:
+        del manifest["chunking"]
+    path.write_text(json.dumps(manifest))
+    invent_text(settings.index_dir)
+    with pytest.raises(IndexUnavailable, match="manifest"):
+        load(settings.index_dir)
+    messages: list[str] = []
+    engine, report = Engine.open(settings, embedder=FakeEmbedder(), log=messages.append)
+    assert report.built
+    assert any("manifest" in m for m in messages), messages
+    assert answers(engine) == expected
+    assert not any("Rhigeru" in d.text for d in engine.index.documents)
+    assert not any("Rhigeru" in d.text for d in load(settings.index_dir).documents)
+
+
+def make_current_a_folder(index_dir: Path) -> None:
+    """What `cp -r` of a backup that followed the link leaves: `current` a real folder."""
+    link = index_dir / CURRENT
+    target = index_dir / os.readlink(link)
+    link.unlink()
+    shutil.copytree(target, link)
+    shutil.rmtree(target)
+
+
+def versions(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.glob("v-*"))
+
+
+def test_a_write_while_current_is_a_real_folder_publishes_and_leaves_a_link(
+    settings: Settings, pristine
+) -> None:
+    from qa.library import article_from_text
+
+    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
+    make_current_a_folder(settings.index_dir)
+    text = "Zebras crossed the road in Nairobi on Tuesday."
+    (outcome,) = engine.write(
+        [article_from_text(text, doc_id="zebra", title=None, max_bytes=10**6)]
+    )
+    assert outcome.change == "created"
+    current = settings.index_dir / CURRENT
+    assert current.is_symlink() and os.readlink(current) == engine.state.version
+    assert len(versions(settings.index_dir)) <= 2  # the new one and the moved folder, pruned later
+    served = load(settings.index_dir)
+    assert "zebra" in served.doc_pos and served.manifest["sources"]["zebra.txt"]
+    assert engine.ask("Which animals crossed the road?", 1).citations[0].doc_id == "zebra"
+    # The next writes prune the moved folder like any old version.
+    engine.remove(["zebra"])
+    engine.write([article_from_text(text, doc_id="zebra2", title=None, max_bytes=10**6)])
+    assert len(versions(settings.index_dir)) == 2
+
+
+def test_start_up_with_current_a_real_folder_serves_it_through_a_link(
+    settings: Settings, pristine
+) -> None:
+    expected, _ = pristine
+    make_current_a_folder(settings.index_dir)
+    messages: list[str] = []
+    engine, report = Engine.open(settings, embedder=FakeEmbedder(), log=messages.append)
+    assert not report.built  # its files verified: nothing to rebuild
+    assert any("not a link" in m for m in messages), messages
+    assert (settings.index_dir / CURRENT).is_symlink()
+    assert versions(settings.index_dir) == [os.readlink(settings.index_dir / CURRENT)]
+    assert answers(engine) == expected
+
+
+def test_a_publish_that_cannot_swap_current_leaves_no_version_folder(
+    settings: Settings, pristine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa import index as index_module
+
+    before = versions(settings.index_dir)
+    served = load(settings.index_dir)
+
+    def refuse(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(index_module.os, "replace", refuse)
+    with pytest.raises(OSError, match="No space"):
+        index_module.publish(served, settings.index_dir)
+    assert versions(settings.index_dir) == before
+    assert not list(settings.index_dir.glob(".current-*"))

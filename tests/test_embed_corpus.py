@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,49 @@ def test_progress_counts_articles_and_sentences(
     build(docs(many), FakeEmbedder(), CHUNKING, group_texts=GROUP, progress=True)
     shown = capsys.readouterr().err
     assert "13/13" in shown and "article/s" in shown and "sentences/s" in shown
+
+
+def missplit(doc: Document) -> Document:
+    """`doc` as a split gone wrong makes it: same file (same sha256), its first two sentences
+    run together, so one sentence fewer."""
+    first, second, *rest = doc.sentences
+    merged = type(first)(first.start, second.end, first.paragraph)
+    return replace(doc, sentences=(merged, *rest))
+
+
+def test_vectors_of_a_previous_split_with_another_sentence_count_are_re_embedded_not_a_crash(
+    many: Path,
+) -> None:
+    documents = docs(many)
+    wrong = [missplit(d) if d.doc_id == "long" else d for d in documents]
+    previous = build(wrong, FakeEmbedder(), CHUNKING)
+    counting = RecordingEmbedder()
+    index = build(documents, counting, CHUNKING, previous=previous)
+    long = next(d for d in documents if d.doc_id == "long")
+    assert sorted(counting.seen) == sorted(
+        t for part in article_texts(long, CHUNKING) for t in part
+    )
+    assert index.manifest["embedding"]["reused_articles"] == len(documents) - 1
+    assert_same_vectors(index, build(documents, FakeEmbedder(), CHUNKING))
+
+
+def test_vectors_of_a_previous_split_with_the_same_count_but_other_texts_are_re_embedded(
+    many: Path,
+) -> None:
+    documents = docs(many)
+    long = next(d for d in documents if d.doc_id == "long")
+    first, second, *rest = long.sentences
+    # Same number of sentences, boundary moved by one word: only a hash of the texts tells.
+    moved = replace(
+        long,
+        sentences=(
+            replace(first, end=first.end + 5),
+            replace(second, start=second.start + 5),
+            *rest,
+        ),
+    )
+    previous = build([moved if d is long else d for d in documents], FakeEmbedder(), CHUNKING)
+    counting = RecordingEmbedder()
+    index = build(documents, counting, CHUNKING, previous=previous)
+    assert counting.texts == sum(len(part) for part in article_texts(long, CHUNKING))
+    assert_same_vectors(index, build(documents, FakeEmbedder(), CHUNKING))

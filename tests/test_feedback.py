@@ -247,3 +247,27 @@ def test_cli_export_without_a_feedback_file_says_so(tmp_path: Path, seeds_dir: P
     )
     assert result.exit_code == 2
     assert "nothing has been recorded yet" in result.stderr
+
+
+@pytest.mark.parametrize("breaker", ["\u2028", "\u2029", "\x85", "\x0b", "\x1e"])
+def test_a_question_with_a_unicode_line_break_is_read_back_and_exported_whole(
+    tmp_path: Path, seeds_dir: Path, breaker: str
+) -> None:
+    question = f"Who welcomed{breaker}the plan?"
+    path = tmp_path / "feedback.jsonl"
+    log = FeedbackLog(path)
+    log.append(vote(question, True))
+    log.append(vote("Who agreed on a summit?", True))
+    records, problems = read_feedback(path)
+    assert problems == []
+    assert [r["question"] for r in records] == [question, "Who agreed on a summit?"]
+    out = tmp_path / "candidates.jsonl"
+    args = ["feedback", "export", "--file", str(path), "--seeds", str(seeds_dir)]
+    result = CliRunner().invoke(app, [*args, "--gold", str(tmp_path / "none"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "not JSON" not in result.stderr
+    # Every line reader agrees on the lines: the break is escaped in the file.
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["question"] for x in lines] == [question, "Who agreed on a summit?"]
+    [item, _] = load_gold(out, {"quad": QUAD})
+    assert item.question == question

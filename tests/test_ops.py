@@ -145,6 +145,22 @@ def test_413_before_routing_is_still_labelled_by_route(client: TestClient) -> No
     assert metric(text, "qa_http_requests_total", method="POST", route="/ask", status="413") == 1
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "route"),
+    [("POST", "/documents", "/documents"), ("PUT", "/documents/big", "/documents/{doc_id}")],
+)
+def test_an_upload_refused_by_content_length_is_counted_under_its_route(
+    client: TestClient, method: str, path: str, route: str
+) -> None:
+    huge = b"x" * (2 * client.app.state.settings.max_article_bytes + 65 * 1024)
+    auth = {"Authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
+    r = client.request(method, path, content=huge, headers=auth)
+    assert r.status_code == 413 and "QA_MAX_ARTICLE_BYTES" in r.json()["error"]
+    assert r.headers["connection"] == "close"  # the rest of the upload is not read
+    text = client.get("/metrics").text
+    assert metric(text, "qa_http_requests_total", method=method, route=route, status="413") == 1
+
+
 def test_server_follows_an_index_published_by_another_process(
     client: TestClient, settings: Settings
 ) -> None:

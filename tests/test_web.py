@@ -59,6 +59,14 @@ def test_page_is_served_with_a_strict_csp(client: TestClient) -> None:
     assert '<script src="/static/app.js"' in r.text
 
 
+def test_head_of_the_page_is_200_with_the_headers_of_get_and_no_body(client: TestClient) -> None:
+    get = client.get("/")
+    head = client.head("/")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-security-policy"] == get.headers["content-security-policy"]
+    assert head.headers["content-length"] == get.headers["content-length"]
+
+
 @pytest.mark.parametrize(
     ("name", "media_type"),
     [

@@ -19,6 +19,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import Scope
 
 from qa.auth import AUTH_ERRORS, Reader
@@ -44,6 +45,11 @@ from qa.web import install_web
 from qa.writes import install_writes
 
 log = logging.getLogger("qa.api")
+
+# On SIGTERM, requests still running after this many seconds are cancelled; a write being
+# embedded then stops at its next step with nothing changed (see qa.cancel), so the server
+# stops within a few seconds, never after a long upload has been embedded.
+SHUTDOWN_GRACE_SECONDS = 3
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "Not found"},
@@ -72,14 +78,22 @@ def _install_error_handlers(app: FastAPI) -> None:
             status_code=422, content={"error": _validation_message(errors), "detail": errors}
         )
 
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+        return _client_gone(request)
+
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeError):
-            # FastAPI answers a JSON body it cannot decode with a bare 400: it is malformed JSON.
-            errors = [{"loc": ["body"], "msg": "not UTF-8 text", "type": "json_invalid"}]
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        cause = exc.__cause__
+        if exc.status_code == 400 and isinstance(cause, ClientDisconnect):
+            return _client_gone(request)  # FastAPI's body reader wraps it
+        if exc.status_code == 400 and exc.detail == _FASTAPI_UNPARSABLE and cause is not None:
+            # Bytes that are not UTF-8, nesting too deep for the parser, integers over
+            # Python's 4,300 digits: invalid JSON like any other, so 422 with a detail.
+            errors = [{"loc": ["body"], "msg": _unparsable(cause), "type": "json_invalid"}]
             return JSONResponse(
                 status_code=422,
-                content={"error": "invalid request: body: not JSON (not UTF-8)", "detail": errors},
+                content={"error": _validation_message(errors), "detail": errors},
             )
         return JSONResponse(
             status_code=exc.status_code,
@@ -104,6 +118,25 @@ def _install_error_handlers(app: FastAPI) -> None:
             status_code=500,
             content={"error": "internal error; the server log has the details"},
         )
+
+
+_FASTAPI_UNPARSABLE = "There was an error parsing the body"
+
+
+def _unparsable(cause: BaseException) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return f"not valid UTF-8 (byte {cause.start}); send JSON encoded as UTF-8"
+    if isinstance(cause, RecursionError):
+        return "JSON nested too deeply"
+    return f"not valid JSON ({str(cause)[:200]})"
+
+
+def _client_gone(request: Request) -> JSONResponse:
+    # Not a server error: the client went away before sending its whole request.
+    log.info("client disconnected during %s %s", request.method, request.url.path)
+    return JSONResponse(
+        status_code=400, content={"error": "the client disconnected before the request ended"}
+    )
 
 
 def create_app(

@@ -216,7 +216,8 @@ def serve(
 
     import uvicorn
 
-    from qa.api import create_app
+    from qa.api import SHUTDOWN_GRACE_SECONDS, create_app
+    from qa.http_errors import HTTP_PROTOCOL
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if settings.workers > 1:
@@ -233,7 +234,14 @@ def serve(
     )
     app = create_app(settings, on_load_failure=lambda: setattr(server, "should_exit", True))
     server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.host, port=settings.port, access_log=False)
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            access_log=False,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            http=HTTP_PROTOCOL,
+        )
     )
     server.run()
     if app.state.load_error:
@@ -563,12 +571,17 @@ def serve_workers(settings: Settings) -> None:
         f"serving on http://{settings.host}:{settings.port} with {settings.workers} workers "
         f"of {share} thread(s) each"
     )
+    from qa.api import SHUTDOWN_GRACE_SECONDS
+    from qa.http_errors import HTTP_PROTOCOL
+
     uvicorn.run(
         "qa.api:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        http=HTTP_PROTOCOL,
     )
 
 

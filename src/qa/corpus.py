@@ -22,10 +22,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import pysbd
+
+from qa.cancel import checkpoint
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 DOC_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -164,9 +166,10 @@ def shorten(sentence: str, limit: int = TITLE_CHARS) -> str:
     return (cut or sentence[: limit - 1]) + "…"
 
 
-@lru_cache(maxsize=1)
 def _segmenter() -> pysbd.Segmenter:
-    # clean=False keeps the text untouched so offsets stay exact.
+    # A new one per call: a Segmenter keeps the text it works on in attributes, so one shared
+    # between threads splits one thread's paragraph at another's boundaries. Making one costs
+    # about a microsecond. clean=False keeps the text untouched so offsets stay exact.
     return pysbd.Segmenter(language="en", clean=False)
 
 
@@ -181,26 +184,14 @@ def split_sentences(text: str) -> list[Span]:
     """Split `text` into sentences; each `text[span.start:span.end]` is one sentence, stripped.
 
     Paragraphs are lines (a line break always ends a sentence); pysbd finds the sentence
-    boundaries inside a paragraph. pysbd's own offsets are not trusted: each piece it returns is
-    located again in the paragraph from a moving cursor, and any text it skipped becomes a
-    sentence of its own, so the spans are exact, ordered, never overlap and cover every word.
+    boundaries inside a paragraph (see `_cuts`). The spans are exact, ordered, never overlap and
+    cover every word.
     """
     spans: list[Span] = []
     for number, (p_start, p_end) in enumerate(_paragraphs(text)):
         paragraph = text[p_start:p_end]
-        pieces: list[tuple[int, int]] = []
-        cursor = 0
-        for piece in _segmenter().segment(paragraph):
-            stripped = piece.strip()
-            found = paragraph.find(stripped, cursor) if stripped else -1
-            if found < 0:
-                continue
-            if paragraph[cursor:found].strip():  # text pysbd skipped
-                pieces.append((cursor, found))
-            pieces.append((found, found + len(stripped)))
-            cursor = found + len(stripped)
-        pieces.append((cursor, len(paragraph)))
-        for start, end in pieces:
+        cuts = _cuts(paragraph)
+        for start, end in pairwise(cuts):
             chunk = paragraph[start:end]
             stripped = chunk.strip()
             if stripped:
@@ -208,6 +199,55 @@ def split_sentences(text: str) -> list[Span]:
                 begin = p_start + start + lead
                 spans.append(Span(begin, begin + len(stripped), number))
     return spans
+
+
+# pysbd's time grows with the square of the text it is given, so a long paragraph is fed to it
+# a window at a time: each window's sentences are kept except those ending in its last
+# _MARGIN characters (the context that decides them may lie beyond the window), and the next
+# window starts where the last kept one ends. The time is then linear in the paragraph's length,
+# and sentences shorter than _WINDOW - _MARGIN are split exactly as in one call.
+_WINDOW = 2000
+_MARGIN = 400
+
+
+def _cuts(paragraph: str) -> list[int]:
+    """Sentence boundaries in `paragraph`: 0, every boundary, len(paragraph)."""
+    cuts = [0]
+    base = 0
+    while len(paragraph) - base > _WINDOW:
+        checkpoint()  # a 5 MiB article is a thousand windows: stop if nobody waits for it
+        window = paragraph[base : base + _WINDOW]
+        kept = [c for c in _window_cuts(window) if 0 < c <= _WINDOW - _MARGIN]
+        if not kept:  # one sentence longer than a window: break it at a space, else anywhere
+            space = max(
+                window.rfind(" ", 1, _WINDOW - _MARGIN), window.rfind("\t", 1, _WINDOW - _MARGIN)
+            )
+            kept = [space if space > 0 else _WINDOW - _MARGIN]
+        cuts += [base + c for c in kept]
+        base += kept[-1]
+    cuts += [base + c for c in _window_cuts(paragraph[base:]) if c > 0]
+    cuts.append(len(paragraph))
+    return cuts
+
+
+def _window_cuts(window: str) -> list[int]:
+    """Where pysbd ends sentences in `window` (offsets into it, ascending, without 0 and end).
+
+    pysbd's own offsets are not trusted: each piece it returns is located again from a moving
+    cursor, and text it skipped becomes a sentence of its own.
+    """
+    cuts: list[int] = []
+    cursor = 0
+    for piece in _segmenter().segment(window):
+        stripped = piece.strip()
+        found = window.find(stripped, cursor) if stripped else -1
+        if found < 0:
+            continue
+        if window[cursor:found].strip():  # text pysbd skipped
+            cuts.append(found)
+        cursor = found + len(stripped)
+        cuts.append(cursor)
+    return [c for c in cuts if 0 < c < len(window)]
 
 
 def decode_article(data: bytes, name: str = "article") -> str:

@@ -7,7 +7,8 @@ finished group is written durably to the resume folder::
 
     index/.embedding/<weights sha256[:16]>-c<chunk size>-o<overlap>/part-000001.npz
 
-keyed by (doc_id, article sha256), so an edited article is never reused stale. The next build
+keyed by doc_id and a hash of the article's text and sentence offsets (`texts_key`), so vectors
+are never reused for an article that is split differently, whatever its file's hash. The next build
 takes every checkpointed article before embedding anything; `ensure_index` removes the folder
 once the new index is published. A checkpoint file that cannot be read, or was made by another
 model or chunking, is skipped and counted, never trusted.
@@ -18,6 +19,7 @@ vector arrays of the whole corpus are still assembled, since they are the index.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qa.cancel import checkpoint
 from qa.library import fsync_dir
 
 if TYPE_CHECKING:
@@ -41,10 +44,10 @@ if TYPE_CHECKING:
 
 GROUP_TEXTS = 2048  # sentences + chunks per group: ~3 MB of 384-d vectors per checkpoint
 RESUME_DIR = ".embedding"
-_FORMAT = 1
+_FORMAT = 2  # 2: articles keyed by texts_key, not the file's sha256
 _PART = re.compile(r"part-(\d{6})\.npz")
 
-# (article sha256, sentence vectors, chunk vectors) by doc_id, as index._reusable returns them.
+# (texts_key, sentence vectors, chunk vectors) by doc_id, as index.reusable returns them.
 Reusable = Mapping[str, tuple[str, "NDArray[np.float32]", "NDArray[np.float32]"]]
 
 
@@ -73,6 +76,20 @@ def article_texts(doc: Document, chunking: Chunking) -> tuple[list[str], list[st
         for a, b in chunking.bounds(len(doc.sentences))
     ]
     return sentences, chunks
+
+
+def texts_key(doc: Document, chunking: Chunking) -> str:
+    """sha256 of what is embedded for `doc`: its text, its sentence offsets and the chunking
+    (which together fix every sentence and chunk text).
+
+    Vectors are reused only under this key, never under the file's hash alone: the same file
+    split differently (another splitter, or a split gone wrong) has other sentences to embed.
+    """
+    digest = hashlib.sha256(f"{chunking.size},{chunking.overlap},{len(doc.text)}\n".encode())
+    digest.update(doc.text.encode("utf-8", "surrogatepass"))
+    offsets = np.array([(s.start, s.end) for s in doc.sentences], dtype=np.int64)
+    digest.update(offsets.tobytes())
+    return digest.hexdigest()
 
 
 def discard_checkpoints(resume_dir: Path) -> None:
@@ -112,16 +129,22 @@ def embed_corpus(
         chunk_vectors[c_first[pos] : c_first[pos + 1]] = chunks
 
     done = np.zeros(len(documents), dtype=bool)
+    keys = [texts_key(d, chunking) if reuse or resume_dir else "" for d in documents]
     for pos, doc in enumerate(documents):
         old = reuse.get(doc.doc_id)
-        if old is not None and old[0] == doc.sha256:
+        if (
+            old is not None
+            and old[0] == keys[pos]
+            and len(old[1]) == s_counts[pos]
+            and len(old[2]) == c_counts[pos]
+        ):
             put(pos, old[1], old[2])
             done[pos] = True
     reused = int(done.sum())
     checkpoints = None if resume_dir is None else _Checkpoints(resume_dir, model, chunking, log)
     resumed = bad = 0
     if checkpoints is not None:
-        wanted = {(d.doc_id, d.sha256): pos for pos, d in enumerate(documents) if not done[pos]}
+        wanted = {(d.doc_id, keys[pos]): pos for pos, d in enumerate(documents) if not done[pos]}
         for doc_id, sha, sentences, chunks in checkpoints.read():
             pos = wanted.pop((doc_id, sha), -1)
             if pos < 0:
@@ -159,7 +182,10 @@ def embed_corpus(
                 cursor += s + c
             if checkpoints is not None:
                 checkpoints.write(
-                    [documents[pos] for pos in group], vectors, s_counts[group], c_counts[group]
+                    [(documents[pos].doc_id, keys[pos]) for pos in group],
+                    vectors,
+                    s_counts[group],
+                    c_counts[group],
                 )
             embedded_sentences += int(s_counts[group].sum())
             embedded_texts += len(texts)
@@ -202,6 +228,7 @@ def _encode(
     # Sorting by length keeps padding (wasted arithmetic) low within each batch.
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for lo in range(0, len(order), step):
+        checkpoint()  # between bounded steps: a write whose client has gone stops here
         part = order[lo : lo + step]
         out[part] = embedder.encode([texts[i] for i in part], batch_size=batch_size)
     return out
@@ -234,7 +261,7 @@ class _Checkpoints:
         self.enabled = True
 
     def read(self) -> Iterator[tuple[str, str, NDArray[np.float32], NDArray[np.float32]]]:
-        """(doc_id, sha256, sentence vectors, chunk vectors) of every intact checkpoint."""
+        """(doc_id, texts_key, sentence vectors, chunk vectors) of every intact checkpoint."""
         if not self.folder.is_dir():
             return
         for path in sorted(self.folder.iterdir()):
@@ -256,7 +283,7 @@ class _Checkpoints:
             if json.loads(str(data["meta"])) != self.meta:
                 raise ValueError(f"{path} was made by another model or chunking")
             doc_ids = [str(x) for x in data["doc_ids"]]
-            shas = [str(x) for x in data["sha256"]]
+            shas = [str(x) for x in data["texts_key"]]
             s_counts = data["sentence_counts"].astype(np.int64)
             c_counts = data["chunk_counts"].astype(np.int64)
             sentences = np.asarray(data["sentences"], dtype=np.float32)
@@ -282,13 +309,13 @@ class _Checkpoints:
 
     def write(
         self,
-        documents: list[Document],
+        articles: list[tuple[str, str]],
         vectors: NDArray[np.float32],
         sentence_counts: NDArray[np.int64],
         chunk_counts: NDArray[np.int64],
     ) -> None:
-        """Store one group durably as the next part; `vectors` hold each article's sentences
-        then its chunks, article after article."""
+        """Store one group, (doc_id, texts_key) per article, durably as the next part;
+        `vectors` hold each article's sentences then its chunks, article after article."""
         if not self.enabled:
             return
         rows = np.stack([sentence_counts, chunk_counts], axis=1).ravel()
@@ -309,8 +336,8 @@ class _Checkpoints:
                 np.savez(
                     handle,
                     meta=np.array(json.dumps(self.meta, sort_keys=True)),
-                    doc_ids=np.array([d.doc_id for d in documents], dtype=str),
-                    sha256=np.array([d.sha256 for d in documents], dtype=str),
+                    doc_ids=np.array([doc_id for doc_id, _ in articles], dtype=str),
+                    texts_key=np.array([key for _, key in articles], dtype=str),
                     sentence_counts=np.asarray(sentence_counts, dtype=np.int64),
                     chunk_counts=np.asarray(chunk_counts, dtype=np.int64),
                     sentences=sentences,

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from qa.answer import Answer, Answerer
+from qa.cancel import abandon_when, checkpoint
 from qa.embed import Embedder, SentenceTransformerEmbedder, verify_model
+from qa.embed_corpus import Reusable
 from qa.filters import ArticleFilter, allowed_rows
 from qa.index import (
     CURRENT,
@@ -33,6 +35,7 @@ from qa.index import (
     IndexUnavailable,
     build,
     build_lock,
+    embed_articles,
     ensure_index,
     load,
     publish,
@@ -130,13 +133,36 @@ class Engine:
         with self._lock, build_lock(self.settings.index_dir):
             yield
 
-    def write(self, articles: Sequence[Article], *, create_only: bool = False) -> list[Outcome]:
+    def embed(self, articles: Sequence[Article]) -> Reusable:
+        """The vectors of `articles` for `write(fresh=...)`. Embedding is most of a write's
+        time: done first, without the writer lock, it can be abandoned (`qa.cancel`) with
+        nothing changed, and never makes other writes wait."""
+        return embed_articles(
+            [a.document for a in articles],
+            self.embedder,
+            self._chunking(),
+            self.index,
+            self.settings.batch_size,
+        )
+
+    def write(
+        self,
+        articles: Sequence[Article],
+        *,
+        create_only: bool = False,
+        fresh: Reusable | None = None,
+    ) -> list[Outcome]:
         """Store `articles` durably in the seeds folder, then index and serve them.
 
         With `create_only`, a doc_id that already exists raises DocIdTaken and nothing changes.
+        `fresh` is `embed(articles)` (embedded here when None). Until the first file is
+        written the write can be abandoned (`qa.cancel`), with nothing changed.
         """
         seeds = self.settings.seeds_dir
+        if fresh is None:
+            fresh = self.embed(articles)
         with self._writing():
+            checkpoint()  # the client left while this write waited for its turn
             if create_only:
                 for article in articles:
                     if seed_files(seeds, article.doc_id) or article.doc_id in self.index.doc_pos:
@@ -145,21 +171,25 @@ class Engine:
                             f"PUT /documents/{article.doc_id} replaces it"
                         )
             outcomes = []
-            for article in articles:
-                existing = seed_files(seeds, article.doc_id)
-                if len(existing) == 1 and _same_bytes(existing[0], article.data):
-                    change: Literal["created", "replaced", "unchanged"] = "unchanged"
-                else:
-                    write_seed(seeds, article)
-                    change = "replaced" if existing else "created"
-                outcomes.append(Outcome(article.doc_id, change, article.document))
-            self._refresh({a.doc_id: a.document for a in articles})
+            with abandon_when(None):  # from the first file written on, the write completes
+                for article in articles:
+                    existing = seed_files(seeds, article.doc_id)
+                    if len(existing) == 1 and _same_bytes(existing[0], article.data):
+                        change: Literal["created", "replaced", "unchanged"] = "unchanged"
+                    else:
+                        write_seed(seeds, article)
+                        change = "replaced" if existing else "created"
+                    outcomes.append(Outcome(article.doc_id, change, article.document))
+                self._refresh({a.doc_id: a.document for a in articles}, fresh)
             return outcomes
+
+    def _chunking(self) -> Chunking:
+        return Chunking(self.settings.chunk_size, self.settings.chunk_overlap)
 
     def remove(self, doc_ids: Sequence[str]) -> list[Outcome]:
         """Delete the articles durably from the seeds folder, then index and serve the rest."""
         seeds = self.settings.seeds_dir
-        with self._writing():
+        with self._writing(), abandon_when(None):
             outcomes = []
             for doc_id in doc_ids:
                 files = seed_files(seeds, doc_id)
@@ -174,7 +204,7 @@ class Engine:
         with self._writing():
             return self._refresh({})
 
-    def _refresh(self, known: Mapping[str, Document]) -> bool:
+    def _refresh(self, known: Mapping[str, Document], fresh: Reusable | None = None) -> bool:
         settings = self.settings
         current = self.state
         reusable = {d.doc_id: d for d in current.index.documents} | dict(known)
@@ -187,12 +217,13 @@ class Engine:
             index = build(
                 corpus.documents,
                 self.embedder,
-                Chunking(settings.chunk_size, settings.chunk_overlap),
+                self._chunking(),
                 previous=current.index,
                 sources=corpus.sources,
                 skipped=corpus.problems,
                 batch_size=settings.batch_size,
                 milvus=milvus_config(settings),
+                fresh=fresh,
             )
             version = publish(index, settings.index_dir)
         except Exception as err:

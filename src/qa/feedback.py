@@ -35,7 +35,7 @@ class FeedbackLog:
         self._lock = threading.Lock()
 
     def append(self, record: Mapping[str, Any]) -> None:
-        line = (json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n").encode()
+        line = json_line(record, separators=(", ", ": ")).encode()
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -46,6 +46,22 @@ class FeedbackLog:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+
+# Legal unescaped in JSON, but line breaks to str.splitlines (and to readers built on it):
+# written escaped, so each record stays on its one line for every reader.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def json_line(record: object, **options: Any) -> str:
+    """`record` as one JSON line, ending in a newline, with no other character that any
+    reader could take for a line break."""
+    return json.dumps(record, ensure_ascii=False, **options).translate(_LINE_BREAKS) + "\n"
+
+
+def _lines(path: Path) -> list[str]:
+    # "\n" only: str.splitlines also splits at U+2028, U+0085 and others inside a record.
+    return path.read_text(encoding="utf-8").split("\n")
 
 
 def feedback_record(
@@ -73,7 +89,7 @@ def read_feedback(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """The records of a feedback file, and one message per line that is not a record."""
     records: list[dict[str, Any]] = []
     problems: list[str] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(_lines(path), 1):
         if not line.strip():
             continue
         try:
@@ -164,7 +180,7 @@ def gold_questions(path: Path) -> list[str]:
     if not path.exists():
         return []
     questions = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in _lines(path):
         if line.strip():
             raw = json.loads(line)
             if isinstance(raw, dict) and isinstance(raw.get("question"), str):
@@ -226,7 +242,7 @@ def export_command(
     for problem in problems:
         _err(f"skipped {problem}")
     result = export(records, texts={d.doc_id: d.text for d in documents}, known_questions=known)
-    lines = "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in result.candidates)
+    lines = "".join(json_line(c) for c in result.candidates)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(lines, encoding="utf-8")

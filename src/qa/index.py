@@ -26,7 +26,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,9 +41,11 @@ from qa.embed import Embedder, ModelInfo, sha256_file
 from qa.embed_corpus import (
     GROUP_TEXTS,
     RESUME_DIR,
+    Reusable,
     article_texts,
     discard_checkpoints,
     embed_corpus,
+    texts_key,
 )
 from qa.lexical import BM25_DIR, Lexical
 from qa.library import fsync_dir
@@ -217,8 +219,14 @@ def _library_versions() -> dict[str, str]:
     return versions
 
 
-def _reusable(previous: Index | None, model: ModelInfo, chunking: Chunking) -> dict[str, Any]:
-    """Vectors of `previous` by (doc_id, sha256), when it was built the same way."""
+def reusable(
+    previous: Index | None,
+    model: ModelInfo,
+    chunking: Chunking,
+    only: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """Vectors of `previous` (of the articles in `only`, default all) by doc_id with the
+    `texts_key` they embed, when it was built the same way."""
     if previous is None:
         return {}
     m = previous.manifest
@@ -230,10 +238,12 @@ def _reusable(previous: Index | None, model: ModelInfo, chunking: Chunking) -> d
         return {}
     out: dict[str, Any] = {}
     for pos, doc in enumerate(previous.documents):
+        if only is not None and doc.doc_id not in only:
+            continue
         rows = slice(int(previous.doc_first_row[pos]), int(previous.doc_first_row[pos + 1]))
         chunks = np.flatnonzero(previous.chunk_doc == pos)
         out[doc.doc_id] = (
-            doc.sha256,
+            texts_key(doc, chunking),
             previous.sentence_vectors[rows],
             previous.chunk_vectors[chunks] if len(chunks) else previous.chunk_vectors[:0],
         )
@@ -254,16 +264,18 @@ def build(
     resume_dir: Path | None = None,
     group_texts: int = GROUP_TEXTS,
     log: Callable[[str], None] = lambda _msg: None,
+    fresh: Reusable | None = None,
 ) -> Index:
     """Embed `documents` (reusing `previous` vectors of unchanged articles) into a new Index.
 
     Articles are embedded `group_texts` texts at a time; with `resume_dir`, each group is
     checkpointed there and checkpoints of an interrupted build are reused (see embed_corpus).
     With `milvus`, the vectors and texts go to a new Milvus collection instead of FAISS.
+    `fresh` holds vectors embedded beforehand (`embed_articles`), used like reusable ones.
     """
     started = time.perf_counter()
     model = embedder.fingerprint
-    reuse = _reusable(previous, model, chunking)
+    reuse = reusable(previous, model, chunking) | dict(fresh or {})
     sentence_vectors, chunk_vectors, embedded = embed_corpus(
         documents,
         embedder,
@@ -334,6 +346,33 @@ def build(
         lexical,
         chunk_lexical,
     )
+
+
+def embed_articles(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    chunking: Chunking,
+    previous: Index | None,
+    batch_size: int = 64,
+) -> Reusable:
+    """Vectors of `documents` for a later `build(fresh=...)`, embedded now (those `previous`
+    holds for the same texts are taken from it): a write embeds its articles before it takes
+    the writer lock, and can be abandoned meanwhile (`qa.cancel`)."""
+    reuse = reusable(previous, embedder.fingerprint, chunking, {d.doc_id for d in documents})
+    sentences, chunks, _ = embed_corpus(documents, embedder, chunking, reuse, batch_size=batch_size)
+    out = {}
+    s_at = c_at = 0
+    for doc in documents:
+        s_count = len(doc.sentences)
+        c_count = len(chunking.bounds(s_count))
+        out[doc.doc_id] = (
+            texts_key(doc, chunking),
+            sentences[s_at : s_at + s_count],
+            chunks[c_at : c_at + c_count],
+        )
+        s_at += s_count
+        c_at += c_count
+    return out
 
 
 def _milvus_stores(
@@ -466,11 +505,33 @@ def publish(index: Index, index_dir: Path, keep: int = 2) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     link = index_dir / f".current-{os.getpid()}-{time.time_ns()}"
-    link.symlink_to(version.name)
-    os.replace(link, index_dir / CURRENT)
+    try:
+        adopt_current(index_dir)
+        link.symlink_to(version.name)
+        os.replace(link, index_dir / CURRENT)
+    except BaseException:  # nothing published: leave no version or link behind
+        link.unlink(missing_ok=True)
+        shutil.rmtree(version, ignore_errors=True)
+        raise
     fsync_dir(index_dir)
     _prune(index_dir, keep, index.sentence_store)
     return version
+
+
+def adopt_current(index_dir: Path, log: Callable[[str], None] = lambda _msg: None) -> None:
+    """Turn a `current` that is a real folder (a restore with `cp -r` follows the link) back
+    into a link to a version folder, so it can be swapped atomically again. Its files are then
+    checked like any version's. Call it holding the build lock."""
+    current = index_dir / CURRENT
+    if current.is_symlink() or not current.is_dir():
+        return
+    version = index_dir / f"v-{time.time_ns()}"
+    current.rename(version)
+    link = index_dir / f".current-{os.getpid()}-{time.time_ns()}"
+    link.symlink_to(version.name)
+    os.replace(link, current)
+    fsync_dir(index_dir)
+    log(f"{current} was a folder, not a link; moved it to {version.name} and linked it")
 
 
 def _prune(index_dir: Path, keep: int, store: object = None) -> None:
@@ -544,7 +605,7 @@ def _load_version(
             f"index at {index_dir} has format {manifest.get('format_version')}, "
             f"this qa reads {FORMAT_VERSION}; rebuild it"
         )
-    for name, digest in manifest.get("files", {}).items():
+    for name, digest in _integrity(manifest, folder, index_dir).items():
         path = folder / name
         if not path.is_file():
             raise IndexUnavailable(f"index file {path} is missing; rebuild the index")
@@ -585,6 +646,34 @@ def _load_version(
         raise
     except Exception as err:  # any unreadable file means the same thing to the caller
         raise IndexUnavailable(f"index at {index_dir} is unreadable ({err}); rebuild it") from err
+
+
+# Without these a manifest cannot vouch for the files beside it (or say what they were built
+# from): such a manifest is damaged, never a reason to skip the checks.
+_REQUIRED = ("model", "chunking", "store", "articles", "sources", "counts", "built_at", "files")
+
+
+def _integrity(manifest: dict[str, Any], folder: Path, index_dir: Path) -> dict[str, str]:
+    """The manifest's sha256 of every index file, refused (IndexUnavailable) unless it lists
+    every file in `folder` and has every field a build writes."""
+    missing = [key for key in _REQUIRED if key not in manifest]
+    files = manifest.get("files")
+    if missing or not isinstance(files, dict):
+        raise IndexUnavailable(
+            f"the manifest of {index_dir} lacks {', '.join(missing) or 'a valid files table'}; "
+            "rebuild the index"
+        )
+    present = {
+        str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST
+    }
+    required = {DOCUMENTS, SENTENCE_VECTORS, CHUNK_VECTORS} | present
+    unlisted = sorted(name for name in required if not isinstance(files.get(name), str))
+    if unlisted:
+        shown = ", ".join(unlisted[:3]) + (" ..." if len(unlisted) > 3 else "")
+        raise IndexUnavailable(
+            f"the manifest of {index_dir} has no sha256 for {shown}; rebuild the index"
+        )
+    return {str(name): str(digest) for name, digest in files.items()}
 
 
 def _open_stores(
@@ -709,6 +798,7 @@ def ensure_index(
     """
     started = time.perf_counter()
     with build_lock(index_dir):
+        adopt_current(index_dir, log)
         sources = fingerprint_files(seeds_dir)
         previous: Index | None = None
         damaged = False

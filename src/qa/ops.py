@@ -47,12 +47,18 @@ class BodyTooLarge(HTTPException):
     """A request body over its limit; an HTTPException so FastAPI's body reader passes it on."""
 
     def __init__(self, limit: int, what: str) -> None:
-        super().__init__(413, f"request body is over {limit:,} bytes, the limit for {what}")
+        # Closing the connection spares reading (and discarding) the rest of the body.
+        super().__init__(
+            413,
+            f"request body is over {limit:,} bytes, the limit for {what}",
+            headers={"Connection": "close"},
+        )
 
 
 class BodyLimit:
-    """413 for a body over the limit `limit_for(scope)` gives: by Content-Length before reading,
-    and by counting the bytes as they arrive (chunked uploads have no Content-Length)."""
+    """413 for a body over the limit `limit_for(scope)` gives: by Content-Length when the route
+    first reads the body (without reading any of it), and by counting the bytes as they arrive
+    (chunked uploads have no Content-Length)."""
 
     def __init__(self, app: ASGIApp, limit_for: Callable[[Scope], tuple[int, str]]) -> None:
         self.app = app
@@ -64,14 +70,14 @@ class BodyLimit:
             return
         limit, what = self.limit_for(scope)
         length = _header(scope, b"content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            await _error(send, BodyTooLarge(limit, what))
-            return
+        refuse = length is not None and length.isdigit() and int(length) > limit
         seen = 0
         started = False
 
         async def limited_receive() -> Message:
             nonlocal seen
+            if refuse:  # by Content-Length: not one byte is read. The request still goes
+                raise BodyTooLarge(limit, what)  # through routing, so it is logged by route.
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))

@@ -240,6 +240,14 @@ class ArticleIn(BaseModel):
             raise ValueError('"title" goes with "text"; a page\'s headline is its title')
         return self
 
+    @field_validator("title")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        # Every line break str.splitlines knows (\v, \f, U+0085, U+2028, ...), not only \n.
+        if value is not None and len(f"x{value}x".splitlines()) > 1:
+            raise ValueError("title must be one line, without line breaks of any kind")
+        return value
+
 
 class NewArticle(ArticleIn):
     """An article to add (POST /documents)."""

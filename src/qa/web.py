@@ -66,7 +66,7 @@ def install_web(app: FastAPI, settings: Settings, *, dependencies: Sequence[Any]
     feedback_log = FeedbackLog(settings.feedback_path)
     router = APIRouter()
 
-    @router.get("/", include_in_schema=False)
+    @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers=SECURITY_HEADERS)
 

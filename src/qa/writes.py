@@ -8,6 +8,8 @@ being served; a page that cannot be fetched or read leaves nothing behind.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -18,6 +20,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from qa.auth import AUTH_ERRORS, Writer
+from qa.cancel import Abandoned, abandon_when
 from qa.config import Settings
 from qa.corpus import ArticleError
 from qa.deps import EngineDep
@@ -27,6 +30,7 @@ from qa.library import Article, TooLarge, article_from_file, article_from_text, 
 from qa.schemas import DOC_ID_PATTERN, ArticleIn, ArticleStored, ErrorOut, NewArticle
 
 T = TypeVar("T")
+log = logging.getLogger("qa.writes")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Malformed multipart body"},
@@ -73,10 +77,15 @@ def install_writes(app: FastAPI, settings: Settings) -> None:
     # One write at a time waits for a thread; the others wait here, without holding any.
     one_writer = anyio.CapacityLimiter(1)
 
-    async def run(function: Callable[..., T], *args: Any, write: bool = True) -> T:
-        limiter = one_writer if write else None  # reading an article needs no turn
+    async def run(
+        request: Request, function: Callable[..., T], *args: Any, write: bool = True
+    ) -> T:
+        limiter = one_writer if write else None  # reading or embedding an article needs no turn
         try:
-            return await anyio.to_thread.run_sync(function, *args, limiter=limiter)
+            return await _abandonable(request, function, args, limiter)
+        except Abandoned:
+            log.info("client disconnected; write abandoned with nothing changed")
+            raise HTTPException(400, "the client disconnected; nothing was changed") from None
         except TooLarge as err:
             raise HTTPException(413, str(err)) from None
         except ArticleError as err:
@@ -104,6 +113,7 @@ def install_writes(app: FastAPI, settings: Settings) -> None:
             if body.url is not None:
                 url = body.url
                 return await run(
+                    request,
                     lambda: article_from_url(
                         url, limits(settings), doc_id=given, max_bytes=max_bytes
                     ),
@@ -111,6 +121,7 @@ def install_writes(app: FastAPI, settings: Settings) -> None:
                 )
             text = body.text or ""
             return await run(
+                request,
                 lambda: article_from_text(
                     text, doc_id=given, title=body.title, max_bytes=max_bytes
                 ),
@@ -131,6 +142,7 @@ def install_writes(app: FastAPI, settings: Settings) -> None:
             data = await upload.read(max_bytes + 1)
             name = upload.filename
             return await run(
+                request,
                 lambda: article_from_file(name, data, doc_id=doc_id, max_bytes=max_bytes),
                 write=False,
             )
@@ -158,7 +170,10 @@ def install_writes(app: FastAPI, settings: Settings) -> None:
                 409,
                 f"{url!r} is already stored as doc_id {twin!r}; PUT /documents/{twin} replaces it",
             )
-        (outcome,) = await run(lambda: engine.write([article], create_only=True))
+        fresh = await run(request, engine.embed, [article], write=False)
+        (outcome,) = await run(
+            request, lambda: engine.write([article], create_only=True, fresh=fresh)
+        )
         return _stored(outcome, article)
 
     @router.put(
@@ -172,7 +187,8 @@ def install_writes(app: FastAPI, settings: Settings) -> None:
     ) -> ArticleStored:
         """Replace an article (or create it: 201)."""
         article = await read_article(request, _checked(doc_id))
-        (outcome,) = await run(engine.write, [article])
+        fresh = await run(request, engine.embed, [article], write=False)
+        (outcome,) = await run(request, lambda: engine.write([article], fresh=fresh))
         response.status_code = 201 if outcome.change == "created" else 200
         return _stored(outcome, article)
 
@@ -182,14 +198,47 @@ def install_writes(app: FastAPI, settings: Settings) -> None:
         response_class=Response,
         responses={404: {"model": ErrorOut, "description": "No such article"}, **_ERRORS},
     )
-    async def delete_document(doc_id: DocId, engine: EngineDep) -> Response:
+    async def delete_document(doc_id: DocId, request: Request, engine: EngineDep) -> Response:
         """Delete an article from the seeds folder and the index."""
-        (outcome,) = await run(engine.remove, [_checked(doc_id)])
+        (outcome,) = await run(request, engine.remove, [_checked(doc_id)])
         if outcome.change == "missing":
             raise HTTPException(404, f"no article with doc_id {doc_id!r}; see GET /documents")
         return Response(status_code=204)
 
     app.include_router(router)
+
+
+async def _abandonable(
+    request: Request,
+    function: Callable[..., T],
+    args: tuple[Any, ...],
+    limiter: anyio.CapacityLimiter | None,
+) -> T:
+    """`function(*args)` in a worker thread, given up at its next `qa.cancel.checkpoint()` once
+    the client disconnects or this request is cancelled (a server stopping cancels the requests
+    still running after its grace period)."""
+    gone = threading.Event()
+
+    async def watch() -> None:
+        try:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+        finally:
+            gone.set()
+
+    failure: Exception | None = None
+    async with anyio.create_task_group() as watcher:
+        watcher.start_soon(watch)
+        try:
+            with abandon_when(gone.is_set):
+                result = await anyio.to_thread.run_sync(function, *args, limiter=limiter)
+        except Exception as err:  # raised below, not wrapped in the task group's ExceptionGroup
+            failure = err
+        finally:
+            watcher.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return result
 
 
 def _checked(doc_id: str) -> str:
