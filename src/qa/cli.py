@@ -136,7 +136,7 @@ def ask(
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=20)] = 3,
 ) -> None:
     """Answer one question from the command line."""
-    from qa.schemas import AskRequest, AskResponse, CitationOut
+    from qa.schemas import AnswerSpanOut, AskRequest, AskResponse, CitationOut
 
     try:
         AskRequest(question=question, top_k=top_k)
@@ -150,6 +150,7 @@ def ask(
             answer=answer.text,
             confidence=round(answer.confidence, 4),
             citations=[CitationOut(**asdict(c)) for c in answer.citations],
+            answer_span=AnswerSpanOut(**asdict(answer.answer_span)) if answer.answer_span else None,
             took_ms=answer.took_ms,
         )
         typer.echo(out.model_dump_json())
@@ -159,7 +160,8 @@ def ask(
         if answer.citations:
             typer.echo("\nClosest sentences (not answers):")
     else:
-        typer.echo(f"{answer.text}\n\nconfidence {answer.confidence:.2f}\n\nCitations:")
+        short = f"short answer: {answer.answer_span.text}\n" if answer.answer_span else ""
+        typer.echo(f"{answer.text}\n{short}\nconfidence {answer.confidence:.2f}\n\nCitations:")
     for i, c in enumerate(answer.citations, 1):
         typer.echo(
             f"  [{i}] {c.title} ({c.doc_id}, sentence {c.sentence_index}, "
@@ -405,6 +407,29 @@ def train_ranker(
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(text, encoding="utf-8")
     typer.echo(text)
+    typer.echo(f"wrote {out}")
+
+
+@app.command("train-spans")
+def train_spans(
+    squad: Annotated[
+        list[Path] | None, typer.Option(help="SQuAD-format file to train on (repeatable).")
+    ] = None,
+    heldout: Annotated[
+        Path | None, typer.Option(help="Never-tuned held-out set (its shared paragraphs dropped).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the scorer JSON.")] = Path(
+        "src/qa/spans.json"
+    ),
+    report: Annotated[Path, typer.Option(help="Markdown report of the figures.")] = Path(
+        "eval/reports/spans-cv.md"
+    ),
+) -> None:
+    """Fit the short-answer scorer on SQuAD-format answers; report CV and held-out figures."""
+    from qa.span_train import DEFAULT_HELDOUT, DEFAULT_TRAIN, run
+
+    files = squad or list(DEFAULT_TRAIN)
+    typer.echo(run(files, heldout or (None if squad else DEFAULT_HELDOUT), out, report, err))
     typer.echo(f"wrote {out}")
 
 
