@@ -376,6 +376,7 @@ def run(
     everything = np.arange(len(questions))
     model = train(rows, everything)
     table = {f"{k} (CV)": v for k, v in cv.items()}
+    held_q: list[SpanQuestion] = []
     if heldout is not None:
         held_q, _ = span_questions(heldout, heldout.parent.name or heldout.stem, frozenset(seen))
         held_rows = featurize_all(held_q)
@@ -401,10 +402,42 @@ def run(
     for name, row in table.items():
         cells = [f"{int(row[k])}" if k == "questions" else f"{row[k]:.3f}" for k in REPORT_KEYS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "coverage: share of questions given a span; f1_given, exact_given: over those; "
+        "f1_all_best: the best candidate's F1 whatever its probability; candidate_recall: "
+        f"share with a candidate of F1 >= {RIGHT_F1}; wants_sentence: share refused as why/how "
+        "questions (or with no candidate).",
+    ]
+    pairs = (held_q + questions)[:1000]
+    median, p95 = latency(scorer_from(model, meta), pairs)
+    lines += [
+        "",
+        f"Cost: `SpanScorer.span()` takes {median:.0f} µs median, {p95:.0f} µs p95 of CPU per "
+        "question "
+        f"({len(pairs)} real sentence and question pairs, held-out ones first, one thread).",
+    ]
     text = "\n".join(lines) + "\n"
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(text, encoding="utf-8")
     return text
+
+
+def latency(scorer: SpanScorer, pairs: Sequence[SpanQuestion]) -> tuple[float, float]:
+    """Median and 95th percentile CPU microseconds of `scorer.span` per question, after a
+    warm-up (CPU time of this thread, so time spent waiting for a busy machine is left out)."""
+    import time
+
+    for q in pairs[:50]:
+        scorer.span(q.sentence, q.question)
+    took = []
+    for q in pairs:
+        started = time.thread_time_ns()
+        scorer.span(q.sentence, q.question)
+        took.append((time.thread_time_ns() - started) / 1000)
+    if not took:
+        return float("nan"), float("nan")
+    return float(np.median(took)), float(np.percentile(took, 95))
 
 
 def _contexts(path: Path) -> frozenset[str]:

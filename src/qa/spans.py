@@ -171,6 +171,27 @@ _WANTS_SENTENCE = re.compile(
 )
 
 
+# The answer type of "what/which <focus>" questions the wh-word alone leaves open.
+_FOCUS_TYPES = {
+    **dict.fromkeys(_words("year years decade century date month day era period"), AnswerType.DATE),
+    **dict.fromkeys(
+        _words("percentage percent number amount proportion share population size"),
+        AnswerType.NUMBER,
+    ),
+    **dict.fromkeys(
+        _words(
+            "person man woman king queen president leader ruler emperor general minister "
+            "scientist author writer player coach director founder artist"
+        ),
+        AnswerType.PERSON,
+    ),
+    **dict.fromkeys(
+        _words("country city state place region town nation continent island river area"),
+        AnswerType.PLACE,
+    ),
+}
+
+
 class ShortAnswer(NamedTuple):
     """A short answer: `sentence[start:end] == text`, right with probability `probability`."""
 
@@ -260,8 +281,11 @@ def question_info(question: str) -> QuestionInfo:
         t.stem for t in tokenize(question) if t.lower not in STOPWORDS and t.text[0].isalnum()
     )
     focus = focus_word(question)
+    kind = answer_type(question)
+    if kind is AnswerType.NONE and focus:  # "Which year…", "What country…", "Which king…"
+        kind = _FOCUS_TYPES.get(focus, kind)
     return QuestionInfo(
-        answer_type(question).value,
+        kind.value,
         _stem(focus) if focus else None,
         stems,
         wants_sentence(question),
@@ -451,8 +475,18 @@ def _candidates(sentence: str, tokens: list[Token], q: QuestionInfo) -> list[Can
     found += list(_char_spans(sentence, tokens))
     for a, b, kind in found:
         trimmed = _trim(tokens, a, b) if kind != QUOTED else _trim_punctuation(tokens, a, b)
-        if trimmed is not None:
-            kinds.setdefault(trimmed, set()).add(kind)
+        if trimmed is None:
+            continue
+        kinds.setdefault(trimmed, set()).add(kind)
+        # Without the question's own words at either end ("Prime Minister Narendra Modi" for
+        # "Who is the Prime Minister?"): answers rarely repeat the question.
+        first, last = trimmed
+        while first < last and (tokens[first].stem in q.stems or not tokens[first].content):
+            first += 1
+        while last > first and (tokens[last].stem in q.stems or not tokens[last].word):
+            last -= 1
+        if (first, last) != trimmed and tokens[first].word:
+            kinds.setdefault((first, last), set()).add(kind)
     out = []
     for (first, last), kind_set in kinds.items():
         content = [t.stem for t in tokens[first : last + 1] if t.content or t.number]
