@@ -187,3 +187,20 @@ def test_squad_normalisation_and_token_f1() -> None:
     assert token_f1("Paris", ["London", "Paris"]) == 1.0
     assert token_f1("a", ["the"]) == 1.0  # both normalise to nothing
     assert token_f1("Paris", []) == 0.0
+
+
+def test_a_sentence_longer_than_the_limit_gets_no_candidates_and_no_span(monkeypatch) -> None:
+    from qa import spans
+
+    calls = []
+    monkeypatch.setattr(spans, "tokenize", lambda text: calls.append(text) or [])
+    huge = "Shigeru Ishiba met Narendra Modi in Tokyo on Friday and " * 20_000  # ~1.1 MB
+    assert len(huge) > spans.MAX_SENTENCE_CHARS
+    assert candidate_spans(huge, "Who met Ishiba?") == []
+    assert default_scorer().best(huge, "Who met Ishiba?") is None
+    assert best_span(huge, "Who met Ishiba?") is None
+    assert featurize(huge, "Who met Ishiba?").x.shape == (0, len(FEATURES))
+    assert huge not in calls  # never tokenised (only the question is)
+    monkeypatch.undo()
+    limit = WHO * (spans.MAX_SENTENCE_CHARS // len(WHO))
+    assert candidate_spans(limit, "Who opened it?")  # up to the limit, sentences are read

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 DEFAULT_SCORER = "spans.json"
 MAX_TOKENS = 12  # longer candidates are clauses, not short answers
+# Longer "sentences" (a page without punctuation) get no short answer: the work per candidate
+# grows with the sentence, and no training sentence was longer than 1,406 characters.
+MAX_SENTENCE_CHARS = 2000
 
 NAME, NUMBER, DATE, QUOTED, GENERIC = "name", "number", "date", "quoted", "generic"
 KINDS = (NAME, NUMBER, DATE, QUOTED, GENERIC)
@@ -464,6 +467,8 @@ def _trim_punctuation(tokens: list[Token], first: int, last: int) -> tuple[int, 
 
 def candidate_spans(sentence: str, question: str) -> list[Candidate]:
     """Candidate short answers in `sentence`, each with exact offsets: `sentence[start:end]`."""
+    if len(sentence) > MAX_SENTENCE_CHARS:
+        return []
     return _candidates(sentence, tokenize(sentence), question_info(question))
 
 
@@ -563,6 +568,8 @@ class Scored:
 def featurize(sentence: str, question: str | QuestionInfo) -> Scored:
     """Every candidate of `sentence` with its feature row (columns in FEATURES order)."""
     q = question_info(question) if isinstance(question, str) else question
+    if len(sentence) > MAX_SENTENCE_CHARS:
+        return Scored(q, [], np.zeros((0, len(FEATURES))))
     tokens = tokenize(sentence)
     candidates = _candidates(sentence, tokens, q)
     matches = [i for i, t in enumerate(tokens) if t.stem in q.stems and t.word]

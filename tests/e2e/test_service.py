@@ -87,6 +87,6 @@ def test_cli_ask_json_matches_the_api(tmp_path: Path) -> None:
     import json
 
     body = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(body) == {"question", "answer", "confidence", "citations", "took_ms"}
+    assert set(body) == {"question", "answer", "confidence", "citations", "answer_span", "took_ms"}
     again = CliRunner().invoke(app, ["index", "--seeds", str(SEEDS), "--index", str(index)])
     assert again.exit_code == 0 and "nothing to do" in again.stdout
