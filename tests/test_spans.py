@@ -78,6 +78,13 @@ def test_candidates_drop_leading_articles_and_trailing_punctuation() -> None:
     assert not any(t.startswith("The ") or t.endswith(".") for t in texts)
 
 
+def test_candidates_without_the_question_words_at_their_ends_are_trimmed_again() -> None:
+    sentence = "They revived the track 1.5 dialogue of think tanks."
+    texts = {c.text for c in candidate_spans(sentence, "track 1.5 think tanks")}
+    assert "dialogue" in texts
+    assert not any(t.endswith(" of") for t in texts)
+
+
 def test_candidates_whose_words_are_all_in_the_question_are_dropped() -> None:
     texts = {
         c.text

@@ -490,8 +490,9 @@ def _candidates(sentence: str, tokens: list[Token], q: QuestionInfo) -> list[Can
             first += 1
         while last > first and (tokens[last].stem in q.stems or not tokens[last].word):
             last -= 1
-        if (first, last) != trimmed and tokens[first].word:
-            kinds.setdefault((first, last), set()).add(kind)
+        stripped = _trim(tokens, first, last) if (first, last) != trimmed else None
+        if stripped is not None:
+            kinds.setdefault(stripped, set()).add(kind)
     out = []
     for (first, last), kind_set in kinds.items():
         content = [t.stem for t in tokens[first : last + 1] if t.content or t.number]
