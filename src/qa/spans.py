@@ -504,55 +504,71 @@ def _candidates(sentence: str, tokens: list[Token], q: QuestionInfo) -> list[Can
     return out
 
 
+_COLUMN = {name: i for i, name in enumerate(FEATURES)}
+
+
 def span_features(
     tokens: list[Token], cand: Candidate, q: QuestionInfo, matches: list[int]
-) -> dict[str, float]:
-    """The named features (FEATURES) of one candidate."""
-    row = dict.fromkeys(FEATURES, 0.0)
+) -> list[float]:
+    """The values of FEATURES, in order, for one candidate (`matches`: sorted positions of the
+    question's words in the sentence). A name not in FEATURES fails loudly."""
+    row = [0.0] * len(FEATURES)
+
+    def put(name: str, value: float) -> None:
+        row[_COLUMN[name]] = value
+
     for kind in cand.kinds:
-        row[f"{q.kind}*{kind}"] = 1.0
-    span = tokens[cand.first : cand.last + 1]
+        put(f"{q.kind}*{kind}", 1.0)
+    first, last = cand.first, cand.last
+    span = tokens[first : last + 1]
     n = len(span)
-    before = tokens[cand.first - 1] if cand.first > 0 else None
-    after = tokens[cand.last + 1] if cand.last + 1 < len(tokens) else None
+    before = tokens[first - 1] if first > 0 else None
+    after = tokens[last + 1] if last + 1 < len(tokens) else None
     if before is not None and before.lower in PREVIOUS:
-        row[f"{q.kind}*after_{PREVIOUS[before.lower]}"] = 1.0
-    row["tokens"] = n / 5
-    row[f"{q.kind}*tokens"] = n / 5
-    row["single_token"] = float(n == 1)
-    row["long_span"] = float(n > 5)
+        put(f"{q.kind}*after_{PREVIOUS[before.lower]}", 1.0)
+    put("tokens", n / 5)
+    put(f"{q.kind}*tokens", n / 5)
+    put("single_token", float(n == 1))
+    put("long_span", float(n > 5))
     words = [t for t in span if t.word]
-    row["in_question_share"] = sum(t.stem in q.stems for t in words) / max(1, len(words))
-    outside = [m for m in matches if m < cand.first or m > cand.last]
-    if outside:
-        nearest = min(outside, key=lambda m: min(abs(m - cand.first), abs(m - cand.last)))
-        distance = min(abs(nearest - cand.first), abs(nearest - cand.last))
-        row["log_distance"] = math.log1p(distance)
-        row["after_match"] = float(nearest < cand.first)
-        near = {tokens[m].stem for m in outside if cand.first - 4 <= m <= cand.last + 4}
-        row["window_matches"] = len(near) / max(1, len(q.stems))
-        row["match_just_before"] = float(any(cand.first - 2 <= m < cand.first for m in outside))
-        row["match_just_after"] = float(any(cand.last < m <= cand.last + 2 for m in outside))
+    put("in_question_share", sum(t.stem in q.stems for t in words) / max(1, len(words)))
+    i = bisect.bisect_left(matches, first)  # matches[:i] lie before the span
+    j = bisect.bisect_right(matches, last)  # matches[j:] after it
+    left = first - matches[i - 1] if i > 0 else None
+    right = matches[j] - last if j < len(matches) else None
+    if left is None and right is None:
+        put("no_match", 1.0)
     else:
-        row["no_match"] = 1.0
-    row["after_copula"] = float(before is not None and before.lower in _COPULA)
-    row["before_copula"] = float(after is not None and after.lower in _COPULA)
-    row["after_comma"] = float(before is not None and before.text == ",")
-    row["before_comma"] = float(after is not None and after.text == ",")
-    row["in_brackets"] = float(before is not None and before.text in "([")
-    row["at_end"] = float(after is None or after.text in ".!?")
+        closer_left = left is not None and (right is None or left <= right)
+        distance = left if closer_left else right
+        put("log_distance", math.log1p(distance or 0))
+        put("after_match", float(closer_left))
+        near = matches[bisect.bisect_left(matches, first - 4) : i]
+        near += matches[j : bisect.bisect_right(matches, last + 4)]
+        put("window_matches", len({tokens[m].stem for m in near}) / max(1, len(q.stems)))
+        put("match_just_before", float(left is not None and left <= 2))
+        put("match_just_after", float(right is not None and right <= 2))
+    put("after_copula", float(before is not None and before.lower in _COPULA))
+    put("before_copula", float(after is not None and after.lower in _COPULA))
+    put("after_comma", float(before is not None and before.text == ","))
+    put("before_comma", float(after is not None and after.text == ","))
+    put("in_brackets", float(before is not None and before.text in "(["))
+    put("at_end", float(after is None or after.text in ".!?"))
     if q.focus:
         for kind in cand.kinds:
-            row[f"focus*{kind}"] = 1.0
-        row["focus_in_span"] = float(any(t.stem == q.focus for t in span))
-        row["focus_adjacent"] = float(
-            (before is not None and before.stem == q.focus)
-            or (after is not None and after.stem == q.focus)
+            put(f"focus*{kind}", 1.0)
+        put("focus_in_span", float(any(t.stem == q.focus for t in span)))
+        put(
+            "focus_adjacent",
+            float(
+                (before is not None and before.stem == q.focus)
+                or (after is not None and after.stem == q.focus)
+            ),
         )
-    row["position"] = cand.first / max(1, len(tokens))
-    row["sentence_initial"] = float(cand.first == 0)
-    row["capitalised_share"] = sum(t.text[0].isupper() for t in words) / max(1, len(words))
-    row["has_digit"] = float(any(t.text[0].isdigit() for t in span))
+    put("position", first / max(1, len(tokens)))
+    put("sentence_initial", float(first == 0))
+    put("capitalised_share", sum(t.text[0].isupper() for t in words) / max(1, len(words)))
+    put("has_digit", float(any(t.text[0].isdigit() for t in span)))
     return row
 
 
@@ -574,8 +590,7 @@ def featurize(sentence: str, question: str | QuestionInfo) -> Scored:
     tokens = tokenize(sentence)
     candidates = _candidates(sentence, tokens, q)
     matches = [i for i, t in enumerate(tokens) if t.stem in q.stems and t.word]
-    rows = [span_features(tokens, c, q, matches) for c in candidates]
-    x = np.array([[r[f] for f in FEATURES] for r in rows], dtype=np.float64)
+    x = np.array([span_features(tokens, c, q, matches) for c in candidates], dtype=np.float64)
     return Scored(q, candidates, x.reshape(len(candidates), len(FEATURES)))
 
 
