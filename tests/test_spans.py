@@ -8,20 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qa.span_candidates import DATE, NAME, NUMBER, candidate_spans, wants_sentence
+from qa.span_features import CALIBRATION_FEATURES, FEATURES, featurize
 from qa.span_metrics import exact_match, normalize_answer, token_f1
-from qa.spans import (
-    CALIBRATION_FEATURES,
-    DATE,
-    FEATURES,
-    NAME,
-    NUMBER,
-    SpanScorer,
-    best_span,
-    candidate_spans,
-    default_scorer,
-    featurize,
-    wants_sentence,
-)
+from qa.spans import SpanScorer, best_span, default_scorer
 
 TRICKY = [
     "“We will not back down,” said Prime Minister Narendra Modi in Tokyo on Friday.",
@@ -197,17 +187,18 @@ def test_squad_normalisation_and_token_f1() -> None:
 
 
 def test_a_sentence_longer_than_the_limit_gets_no_candidates_and_no_span(monkeypatch) -> None:
-    from qa import spans
+    from qa import span_candidates, span_features
 
     calls = []
-    monkeypatch.setattr(spans, "tokenize", lambda text: calls.append(text) or [])
+    for module in (span_candidates, span_features):
+        monkeypatch.setattr(module, "tokenize", lambda text: calls.append(text) or [])
     huge = "Shigeru Ishiba met Narendra Modi in Tokyo on Friday and " * 20_000  # ~1.1 MB
-    assert len(huge) > spans.MAX_SENTENCE_CHARS
+    assert len(huge) > span_candidates.MAX_SENTENCE_CHARS
     assert candidate_spans(huge, "Who met Ishiba?") == []
     assert default_scorer().best(huge, "Who met Ishiba?") is None
     assert best_span(huge, "Who met Ishiba?") is None
     assert featurize(huge, "Who met Ishiba?").x.shape == (0, len(FEATURES))
     assert huge not in calls  # never tokenised (only the question is)
     monkeypatch.undo()
-    limit = WHO * (spans.MAX_SENTENCE_CHARS // len(WHO))
+    limit = WHO * (span_candidates.MAX_SENTENCE_CHARS // len(WHO))
     assert candidate_spans(limit, "Who opened it?")  # up to the limit, sentences are read

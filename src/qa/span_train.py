@@ -23,8 +23,9 @@ import numpy as np
 
 from qa.corpus import split_sentences
 from qa.datasets import load_squad
+from qa.span_features import CALIBRATION_FEATURES, FEATURES, Scored, calibration_values
 from qa.span_metrics import exact_match, token_f1
-from qa.spans import CALIBRATION_FEATURES, FEATURES, Scored, SpanScorer, calibration_values
+from qa.spans import SpanScorer
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -90,7 +91,7 @@ class SpanRows:
 
 
 def featurize_all(questions: Sequence[SpanQuestion]) -> SpanRows:
-    from qa.spans import featurize
+    from qa.span_features import featurize
 
     scored = [featurize(q.sentence, q.question) for q in questions]
     sizes = np.array([len(s.candidates) for s in scored], dtype=np.int64)
