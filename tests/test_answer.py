@@ -104,3 +104,34 @@ def test_empty_index_abstains(tmp_path: Path) -> None:
     ranker = Ranker(SIMPLE, np.ones(len(SIMPLE)), 0.0)
     answer = Answerer(index, Retriever(index, embedder, ranker)).ask("anything")
     assert answer.text is None and answer.citations == []
+
+
+def test_short_answer_is_found_in_the_answering_sentence_not_the_one_before(monkeypatch) -> None:
+    from qa import spans
+
+    seen: list[str] = []
+
+    def first_word(sentence: str, question: str) -> spans.ShortAnswer:
+        seen.append(sentence)
+        return spans.ShortAnswer(0, 4, sentence[:4], 0.9)
+
+    monkeypatch.setattr(spans, "best_span", first_word)
+    answer = answerer().ask("regular meetings since then")
+    assert answer.text is not None and answer.text.startswith("The ministries")
+    assert seen == ["They have held regular meetings since then."]
+    assert answer.answer_span is not None
+    span = answer.answer_span
+    assert ARTICLE[span.start : span.end] == span.text == "They"
+    lead = answer.citations[0]
+    assert lead.start < span.start and span.end <= lead.end
+
+
+def test_abstention_has_no_short_answer() -> None:
+    answer = answerer(threshold=1.01).ask("Who will host the summit later this year?")
+    assert answer.text is None and answer.answer_span is None
+
+
+def test_short_answer_of_a_who_question_is_a_name_in_the_answer() -> None:
+    answer = answerer().ask("Who will host the summit later this year?")
+    assert answer.answer_span is not None and answer.answer_span.text == "India"
+    assert ARTICLE[answer.answer_span.start : answer.answer_span.end] == "India"

@@ -20,7 +20,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 def test_ask_returns_verifiable_citations(client: TestClient) -> None:
     body = client.post("/ask", json={"question": "Who welcomed the plan?", "top_k": 2}).json()
-    assert set(body) == {"question", "answer", "confidence", "citations", "took_ms"}
+    assert set(body) == {"question", "answer", "confidence", "citations", "answer_span", "took_ms"}
     assert 0 <= body["confidence"] <= 1
     assert 1 <= len(body["citations"]) <= 2
     for c in body["citations"]:
@@ -38,6 +38,23 @@ def test_ask_returns_verifiable_citations(client: TestClient) -> None:
             "text",
             "score",
         }
+
+
+def test_answer_span_lies_inside_the_first_citation_and_matches_the_article(
+    client: TestClient,
+) -> None:
+    body = client.post("/ask", json={"question": "Who welcomed the plan?"}).json()
+    assert body["answer"] == "Prime Minister Shigeru Ishiba welcomed the plan."
+    span, lead = body["answer_span"], body["citations"][0]
+    assert span is not None and "Ishiba" in span["text"]
+    assert lead["start"] <= span["start"] < span["end"] <= lead["end"]
+    doc = client.get(f"/documents/{lead['doc_id']}").json()
+    assert doc["text"][span["start"] : span["end"]] == span["text"]
+
+
+def test_why_question_gets_no_answer_span(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "Why did Shigeru Ishiba welcome the plan?"}).json()
+    assert body["answer"] is not None and body["answer_span"] is None
 
 
 def test_documents_list_and_detail(client: TestClient) -> None:

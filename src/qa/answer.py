@@ -39,6 +39,15 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerSpan:
+    """The short answer inside the answer's sentence: `article.text[start:end] == text`."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """An extractive answer, or `text is None` when the articles do not answer the question."""
 
@@ -47,6 +56,7 @@ class Answer:
     confidence: float
     citations: list[Citation]
     took_ms: float
+    answer_span: AnswerSpan | None = None  # inside citations[0]; only with an answer
 
 
 def needs_context(sentence: str) -> bool:
@@ -103,7 +113,19 @@ class Answerer:
             if cite.doc_id == lead.doc_id and cite.start < lead.end and lead.start < cite.end:
                 continue  # already inside the answer
             citations.append(cite)
-        return Answer(question, lead.text, confidence, citations, _ms(started))
+        span = self._short_answer(question, best)
+        return Answer(question, lead.text, confidence, citations, _ms(started), span)
+
+    def _short_answer(self, question: str, cand: Candidate) -> AnswerSpan | None:
+        """The short answer inside the answering sentence itself (not the context before it)."""
+        from qa.spans import best_span
+
+        doc, span, _ = self.index.span(cand.row)
+        got = best_span(doc.text[span.start : span.end], question)
+        if got is None:
+            return None
+        start, end = span.start + got.start, span.start + got.end
+        return AnswerSpan(start, end, doc.text[start:end])
 
     def probabilities(
         self, candidates: list[Candidate], question_values: dict[str, float] | None = None

@@ -32,6 +32,7 @@ from qa.milvus_store import StoreUnavailable
 from qa.ops import BodyLimit, Metrics, RequestLog, install_ops
 from qa.runtime import resolve_threads
 from qa.schemas import (
+    AnswerSpanOut,
     AskRequest,
     AskResponse,
     CitationOut,
@@ -208,6 +209,7 @@ def create_app(
             answer=answer.text,
             confidence=round(answer.confidence, 4),
             citations=[CitationOut(**asdict(c)) for c in answer.citations],
+            answer_span=AnswerSpanOut(**asdict(answer.answer_span)) if answer.answer_span else None,
             took_ms=answer.took_ms,
         )
 

@@ -149,7 +149,7 @@ def ask(
     from pydantic import ValidationError
 
     from qa.filters import ArticleFilter, UnknownArticles
-    from qa.schemas import AskRequest, AskResponse, CitationOut
+    from qa.schemas import AnswerSpanOut, AskRequest, AskResponse, CitationOut
 
     try:
         request = AskRequest(
@@ -175,6 +175,7 @@ def ask(
             answer=answer.text,
             confidence=round(answer.confidence, 4),
             citations=[CitationOut(**asdict(c)) for c in answer.citations],
+            answer_span=AnswerSpanOut(**asdict(answer.answer_span)) if answer.answer_span else None,
             took_ms=answer.took_ms,
         )
         typer.echo(out.model_dump_json())
@@ -184,7 +185,8 @@ def ask(
         if answer.citations:
             typer.echo("\nClosest sentences (not answers):")
     else:
-        typer.echo(f"{answer.text}\n\nconfidence {answer.confidence:.2f}\n\nCitations:")
+        short = f"short answer: {answer.answer_span.text}\n" if answer.answer_span else ""
+        typer.echo(f"{answer.text}\n{short}\nconfidence {answer.confidence:.2f}\n\nCitations:")
     for i, c in enumerate(answer.citations, 1):
         said = ", ".join(x for x in (c.source, c.published and c.published[:10]) if x)
         typer.echo(
@@ -534,6 +536,29 @@ def train_confidence(
     fitted = fit(Ranker.load(settings.ranker), settings, corpora, cache, log=err)
     save_ranker(fitted, out)
     typer.echo(f"threshold {fitted.abstain_threshold}; wrote {out}")
+
+
+@app.command("train-spans")
+def train_spans(
+    squad: Annotated[
+        list[Path] | None, typer.Option(help="SQuAD-format file to train on (repeatable).")
+    ] = None,
+    heldout: Annotated[
+        Path | None, typer.Option(help="Never-tuned held-out set (its shared paragraphs dropped).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the scorer JSON.")] = Path(
+        "src/qa/spans.json"
+    ),
+    report: Annotated[Path, typer.Option(help="Markdown report of the figures.")] = Path(
+        "eval/reports/spans-cv.md"
+    ),
+) -> None:
+    """Fit the short-answer scorer on SQuAD-format answers; report CV and held-out figures."""
+    from qa.span_train import DEFAULT_HELDOUT, DEFAULT_TRAIN, run
+
+    files = squad or list(DEFAULT_TRAIN)
+    typer.echo(run(files, heldout or (None if squad else DEFAULT_HELDOUT), out, report, err))
+    typer.echo(f"wrote {out}")
 
 
 def serve_workers(settings: Settings) -> None:

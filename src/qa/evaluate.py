@@ -38,6 +38,8 @@ SHOWN = (
     "bm25_recall",
     "answer_accuracy",
     "short_answer_containment",
+    "span_coverage",
+    "span_f1",
     "abstention_precision",
     "abstention_recall",
     "abstention_f1",
@@ -138,6 +140,16 @@ def score_item(item: EvalItem, engine: Engine, texts: dict[str, str], top_k: int
     )
     valid = sum(texts.get(c.doc_id, "")[c.start : c.end] == c.text for c in answer.citations)
     dense_hit, lexical_hit = _retriever_hits(item, engine) if item.answerable else (None, None)
+    # The short answer, scored end to end: over answered questions that have gold short answers,
+    # whether a span was given, and its SQuAD token F1 (0 when the sentence itself is wrong).
+    span_given: bool | None = None
+    span_f1: float | None = None
+    if item.answerable and answered and item.answers:
+        span_given = answer.answer_span is not None
+        if answer.answer_span is not None:
+            from qa.span_metrics import token_f1
+
+            span_f1 = token_f1(answer.answer_span.text, item.answers)
     return Outcome(
         id=item.id,
         question=item.question,
@@ -157,6 +169,8 @@ def score_item(item: EvalItem, engine: Engine, texts: dict[str, str], top_k: int
         expected=item.evidence or (item.answers[0] if item.answers else None),
         dense_hit=dense_hit,
         lexical_hit=lexical_hit,
+        span_given=span_given,
+        span_f1=span_f1,
     )
 
 

@@ -30,6 +30,8 @@ class Outcome:
     expected: str | None = None
     dense_hit: bool | None = None  # dense search alone finds a right sentence (answerable only)
     lexical_hit: bool | None = None  # ... and BM25 alone
+    span_given: bool | None = None  # answered, with gold short answers: was a span given?
+    span_f1: float | None = None  # its token F1 against the gold short answers
 
 
 def _share(numerator: int, denominator: int) -> float:
@@ -113,6 +115,13 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float]:
         "short_answer_containment": _share(
             sum(bool(o.short_answer_ok) for o in with_short), len(with_short)
         ),
+        "span_coverage": _share(
+            sum(bool(o.span_given) for o in outcomes),
+            sum(o.span_given is not None for o in outcomes),
+        ),
+        "span_f1": float(np.mean(f1s))
+        if (f1s := [o.span_f1 for o in outcomes if o.span_f1 is not None])
+        else float("nan"),
         "abstention_precision": precision,
         "abstention_recall": recall,
         "abstention_f1": f1,

@@ -102,6 +102,14 @@ class CitationOut(BaseModel):
     )
 
 
+class AnswerSpanOut(BaseModel):
+    """The short answer inside the answer's sentence: `text == article.text[start:end]`."""
+
+    start: int = Field(description="Character offset where the short answer starts in the article.")
+    end: int = Field(description="Character offset where it ends (exclusive).")
+    text: str
+
+
 class AskResponse(BaseModel):
     """The answer (verbatim from one article) or `answer: null` when the articles do not say."""
 
@@ -109,6 +117,13 @@ class AskResponse(BaseModel):
     answer: str | None
     confidence: float = Field(ge=0.0, le=1.0)
     citations: list[CitationOut]
+    answer_span: AnswerSpanOut | None = Field(
+        None,
+        description="The short answer (a name, date, figure or phrase) inside `citations[0]`, "
+        "with offsets into the article like a citation's; null when there is no answer, when "
+        "the question wants a whole sentence (why, how, what happened) or when no short answer "
+        "is likely right.",
+    )
     took_ms: float
 
 

@@ -128,7 +128,7 @@ def test_cli_ask_json_matches_the_api(tmp_path: Path) -> None:
     assert not report.built
     with TestClient(create_app(settings, engine)) as api:
         api_body = api.post("/ask", json={"question": question}).json()
-    fields = {"question", "answer", "confidence", "citations", "took_ms"}
+    fields = {"question", "answer", "confidence", "citations", "answer_span", "took_ms"}
     assert set(cli_body) == set(api_body) == fields
     assert cli_body["citations"], cli_body
     assert {k: v for k, v in cli_body.items() if k != "took_ms"} == {
