@@ -25,15 +25,28 @@ from tests.conftest import SEEDS, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-QUESTION = "Who will host the next Quad summit?"
+QUESTION = "How much did the harbour bridge repairs cost?"
 MAX_BYTES = 300_000
+NEWS = Path(__file__).resolve().parents[1] / "data" / "news"
 
 
 @pytest.fixture(scope="module")
 def real_live(tmp_path_factory: pytest.TempPathFactory, real_embedder: object) -> Iterator[Live]:
+    """The seed article and three news pages (taken in as `qa add page.html` would), so the
+    source card has a headline, an outlet, a date and a link."""
+    from qa.library import article_from_file, write_seed
+
     work = tmp_path_factory.mktemp("real-web")
+    seeds = work / "seeds"
+    seeds.mkdir()
+    for seed in SEEDS.iterdir():
+        (seeds / seed.name).write_bytes(seed.read_bytes())
+    for page in sorted(NEWS.glob("*.html")):
+        write_seed(
+            seeds, article_from_file(page.name, page.read_bytes(), doc_id=None, max_bytes=1 << 20)
+        )
     settings = Settings(
-        seeds_dir=SEEDS, index_dir=work / "index", feedback_path=work / "feedback.jsonl"
+        seeds_dir=seeds, index_dir=work / "index", feedback_path=work / "feedback.jsonl"
     )
     engine, _ = Engine.open(settings, embedder=real_embedder)  # type: ignore[arg-type]
     with serve_app(settings, engine) as url:
