@@ -447,6 +447,7 @@ SIZE_COLUMNS = (
     ("recall_at_5", "top-5"),
     ("mrr", "MRR"),
     ("false_abstention_rate", "false abst."),
+    ("median_confidence_right", "median conf. of right answers"),
     ("abstention_recall_left_out", "abst. left-out"),
     ("abstention_recall_off_topic", "abst. off-topic"),
     ("abstention_recall_near_topic", "abst. near-topic"),

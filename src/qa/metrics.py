@@ -145,6 +145,9 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float]:
                 sum(not o.answered for o in tagged), len(tagged)
             )
     right = [o for o in answerable if o.top_correct]
+    metrics["median_confidence_right"] = (
+        float(np.median([o.confidence for o in right])) if right else float("nan")
+    )
     # Does confidence put right answers above questions the articles cannot answer? SQuAD 2.0's
     # own unanswerable questions (tag "unanswerable"), written to mislead, are scored apart.
     for name, negatives in (
