@@ -10,6 +10,7 @@ named gate failures.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-DATASETS = ROOT.parent / "shared" / "datasets"
+DATASETS = Path(os.environ.get("QA_DATASETS_DIR", ROOT.parent / "shared" / "datasets"))
 THRESHOLDS = ROOT / "eval" / "thresholds.toml"
 DISTRACTORS = 16
 
