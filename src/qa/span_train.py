@@ -26,6 +26,7 @@ from qa.datasets import load_squad
 from qa.span_features import CALIBRATION_FEATURES, FEATURES, Scored, calibration_values
 from qa.span_metrics import exact_match, token_f1
 from qa.spans import SpanScorer
+from qa.train import grouped_folds
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -203,21 +204,6 @@ def _probabilities(
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(calib @ weights + bias, -50, 50))))
 
 
-def folds(groups: Sequence[str], n: int) -> list[NDArray[np.int64]]:
-    """Question numbers per fold: whole groups per fold, balanced by question count."""
-    sizes: dict[str, int] = {}
-    for g in groups:
-        sizes[g] = sizes.get(g, 0) + 1
-    loads = [0] * n
-    fold_of: dict[str, int] = {}
-    for g in sorted(sizes, key=lambda k: (-sizes[k], k)):
-        target = loads.index(min(loads))
-        fold_of[g] = target
-        loads[target] += sizes[g]
-    assignment = np.array([fold_of[g] for g in groups])
-    return [np.flatnonzero(assignment == k) for k in range(n)]
-
-
 def choose_threshold(
     probability: NDArray[np.float64], f1: NDArray[np.float64], target: float = TARGET_F1
 ) -> float:
@@ -248,7 +234,7 @@ def train(rows: SpanRows, questions: NDArray[np.int64], l2: float = L2) -> Model
     weights = fit_listwise(rows.x[mask], right[mask], rows.question[mask], l2)
     groups = [rows.questions[q].group for q in questions]
     calib_parts, f1_parts, order = [], [], []
-    for held in folds(groups, FOLDS - 1):
+    for held in grouped_folds(groups, FOLDS - 1):
         held_q = questions[held]
         inner = np.isin(rows.question, np.setdiff1d(questions, held_q))
         w = fit_listwise(rows.x[inner], right[inner], rows.question[inner], l2)
@@ -298,7 +284,7 @@ def cross_validate(rows: SpanRows, l2: float = L2) -> dict[str, dict[str, float]
     held_parts: list[NDArray[np.int64]] = []
     given_parts: list[NDArray[np.bool_]] = []
     pick_parts: list[Picks] = []
-    for held in folds(groups, FOLDS):
+    for held in grouped_folds(groups, FOLDS):
         held_q = everything[held]
         model = train(rows, np.setdiff1d(everything, held_q), l2)
         p = picks(rows, model.weights, held_q)

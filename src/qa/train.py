@@ -117,8 +117,8 @@ def first_hit_ranks(
     return ranks
 
 
-def _folds(groups: Sequence[str], n: int) -> list[NDArray[np.int64]]:
-    """Question numbers per fold, whole articles per fold, balanced by question count."""
+def grouped_folds(groups: Sequence[str], n: int) -> list[NDArray[np.int64]]:
+    """Question numbers per fold, whole groups (articles) per fold, balanced by question count."""
     sizes: dict[str, int] = {}
     for g in groups:
         sizes[g] = sizes.get(g, 0) + 1
@@ -209,7 +209,7 @@ def cross_validate(
     groups = [masked.group[q] for q in questions]
     ranks: list[NDArray[np.float64]] = []
     held_all: list[NDArray[np.int64]] = []
-    for held in _folds(groups, FOLDS):
+    for held in grouped_folds(groups, FOLDS):
         held_q = questions[held]
         train_q = np.setdiff1d(np.arange(len(masked.group)), held_q)
         w, b = fit(masked, train_q, l2)
