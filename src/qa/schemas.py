@@ -209,8 +209,10 @@ class FeedbackOut(BaseModel):
 class WebConfig(BaseModel):
     """What the chat page needs to know to describe answers in words."""
 
-    abstain_threshold: float = Field(description="Lower confidences are withheld: 'low'.")
-    high_confidence: float = Field(description="From here on, confidence is called 'high'.")
+    abstain_threshold: float = Field(
+        description="Answers are withheld when P(the articles answer the question) is lower."
+    )
+    high_confidence: float = Field(description="A confidence that is high by any reading (0.8).")
     max_question_chars: int
 
 

@@ -72,10 +72,10 @@ def install_web(app: FastAPI, settings: Settings, *, dependencies: Sequence[Any]
 
     @router.get("/config", response_model=WebConfig)
     def config(request: Request) -> WebConfig:
-        """How the page words confidence: "low", "medium" or "high".
-
-        Low is below `abstain_threshold` (such answers are withheld), high is from
-        `high_confidence` on (0.8, or the threshold when that is higher), medium in between.
+        """What the page needs to word answers: the abstention threshold (the server withholds
+        an answer when the probability that the articles answer the question is below it; the
+        page then says "The articles don't say"), `high_confidence` and the question limit.
+        The page words `confidence` itself: "Likely answer" from 50 %, "Possible answer" below.
         """
         engine = getattr(request.app.state, "engine", None)
         threshold = float(
