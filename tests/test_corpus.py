@@ -209,6 +209,14 @@ def test_shorten_cuts_at_a_word_boundary() -> None:
     assert shorten("Short.", 10) == "Short."
 
 
+def test_an_article_with_no_known_metadata_gets_no_front_matter_block() -> None:
+    # Found by the property test below: an empty block ("---\n---\n") is not front matter, so
+    # it stayed in the article as text that could be quoted as an answer.
+    assert front_matter(Meta()) == ""
+    doc = make_document("a", front_matter(Meta()) + BODY)
+    assert doc.text == BODY
+
+
 _VALUE = st.text(
     alphabet=st.characters(
         blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\"'"

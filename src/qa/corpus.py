@@ -134,12 +134,15 @@ def iso_date(value: str) -> str | None:
 
 
 def front_matter(meta: Meta) -> str:
-    """The front-matter block for `meta` (fields that are None are left out)."""
+    """The front-matter block for `meta` (fields that are None are left out; no block at all
+    when none is known: an empty block is not front matter, it would be read as text)."""
     lines = ["---"]
     for key in META_FIELDS:
         value = getattr(meta, key)
         if value is not None:
             lines.append(f"{key}: {' '.join(str(value).split())}")
+    if len(lines) == 1:
+        return ""
     return "\n".join([*lines, "---", "", ""])
 
 
