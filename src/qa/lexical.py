@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,11 +83,20 @@ class Lexical:
 
     def coverage(self, tokens: list[str], text_tokens: frozenset[str]) -> float:
         """IDF-weighted share of the question's distinct terms found in `text_tokens`."""
-        distinct = set(tokens)
-        total = sum(self.idf(t) for t in distinct)
-        if total <= 0:
-            return 0.0
-        return sum(self.idf(t) for t in distinct if t in text_tokens) / total
+        return self.coverage_of(tokens)(text_tokens)
+
+    def coverage_of(self, tokens: list[str]) -> Callable[[frozenset[str]], float]:
+        """`coverage` for one question, its term weights computed once (a question is scored
+        against dozens of sentences and windows)."""
+        weights = {t: self.idf(t) for t in set(tokens)}
+        total = sum(weights.values())
+
+        def cover(text_tokens: frozenset[str]) -> float:
+            if total <= 0:
+                return 0.0
+            return sum(w for t, w in weights.items() if t in text_tokens) / total
+
+        return cover
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -128,7 +128,7 @@ class Retriever:
         logits = self.ranker.logits(matrix[:, self._columns])
         order = sorted(range(len(rows)), key=lambda i: (-logits[i], rows[i]))
         candidates = [
-            Candidate(rows[i], tuple(float(x) for x in matrix[i]), float(logits[i])) for i in order
+            Candidate(rows[i], tuple(matrix[i].tolist()), float(logits[i])) for i in order
         ]
         return candidates, question_values
 
@@ -222,6 +222,7 @@ class Retriever:
         words = question.split()
         q_names = set(capitalised(question)) - {words[0].strip("?") if words else ""}
         q_figures = figures(question)
+        cover = lexical.coverage_of(q_tokens)
         out = np.zeros((len(rows), len(FEATURES)), dtype=np.float64)
         for i, row in enumerate(rows):
             window = self._neighbours(row)
@@ -246,10 +247,10 @@ class Retriever:
                 bm25[row],
                 max(bm25[r] for r in window),
                 max(chunk_bm25[c] for c in chunks),
-                lexical.coverage(q_tokens, tokens),
-                lexical.coverage(q_tokens, window_tokens),
-                lexical.coverage(q_tokens, prev_tokens) if prev_tokens else 0.0,
-                lexical.coverage(q_tokens, next_tokens) if next_tokens else 0.0,
+                cover(tokens),
+                cover(window_tokens),
+                cover(prev_tokens) if prev_tokens else 0.0,
+                cover(next_tokens) if next_tokens else 0.0,
                 _bigram_share(q_bigrams, window_lists),
                 len(tokens - q_terms) / max(1, len(tokens)),
                 0.0,  # best_coverage, filled below
