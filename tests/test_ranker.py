@@ -13,7 +13,7 @@ def test_packaged_ranker_loads_and_uses_known_features() -> None:
     assert 0 < ranker.abstain_threshold < 1
     assert ranker.calibrator is not None
     values = dict.fromkeys((*ALL_FEATURES, *QUESTION_FEATURES), 0.5)
-    assert 0 < ranker.answer_confidence(values, 1.0, 0.5) < 1
+    assert 0 < ranker.answer_probabilities(values, 1.0, 0.5)[0] < 1
     # Nothing the confidence model reads counts the corpus: it must mean the same at any size.
     assert set(ranker.calibrator.features) <= {*ALL_FEATURES, *QUESTION_FEATURES, TOP_LOGIT, MARGIN}
 

@@ -28,6 +28,7 @@ import numpy as np
 from qa.corpora import ANSWERABLE, SampledCorpus
 from qa.embed import CachingEmbedder
 from qa.evaluate import is_hit
+from qa.fitting import fit_logistic
 from qa.ranker import ConfidenceModel, Linear, Ranker, confidence_values
 from qa.retrieve import ALL_FEATURES
 
@@ -139,15 +140,8 @@ def _balanced_weights(table: TopTable, mask: NDArray[np.bool_]) -> NDArray[np.fl
 def _fit(
     x: NDArray[np.float64], y: NDArray[np.bool_], w: NDArray[np.float64], names: Sequence[str]
 ) -> Linear:
-    from sklearn.linear_model import LogisticRegression
-
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = LogisticRegression(C=C, max_iter=5000)
-    model.fit((x - mean) / scale, y, sample_weight=w)
-    coef = model.coef_[0] / scale
-    return Linear(tuple(names), coef, float(model.intercept_[0] - (coef * mean).sum()))
+    weights, bias = fit_logistic(x, y, w, c=C)
+    return Linear(tuple(names), weights, bias)
 
 
 def fit_confidence(table: TopTable) -> ConfidenceModel:

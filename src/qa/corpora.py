@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa.datasets import EvalItem, load_squad
+from qa.datasets import EvalItem, load_squad, squad_contexts
 
 FOLDS = 2
 # Tags of the kinds of question in a sampled corpus.
@@ -183,8 +183,6 @@ def default_pools(datasets: Path) -> list[Pool]:
     """The four sets of `../shared/datasets`: SQuAD 2.0 (dev half), XQuAD English without the
     paragraphs it shares with SQuAD, and SQuADShifts Amazon reviews and Reddit posts (each
     capped, so a training run embeds minutes of text, not hours)."""
-    from qa.datasets import squad_contexts
-
     squad = datasets / "squad2-dev-half" / "dev-v2.0.json"
     return [
         load_pool("squad", squad, domain="wikipedia"),

@@ -123,12 +123,6 @@ class Ranker:
         """The threshold on P(answerable) chosen when the model was trained (0.5 when none was)."""
         return float((self.meta or {}).get("abstain_threshold", 0.5))
 
-    def answer_confidence(
-        self, top: dict[str, float], top_logit: float, runner_up_logit: float | None
-    ) -> float:
-        """Calibrated probability that the best candidate answers the question."""
-        return self.answer_probabilities(top, top_logit, runner_up_logit)[0]
-
     def answer_probabilities(
         self, top: dict[str, float], top_logit: float, runner_up_logit: float | None
     ) -> tuple[float, float]:

@@ -23,10 +23,10 @@ import numpy as np
 
 from qa.corpus import split_sentences
 from qa.datasets import load_squad
+from qa.fitting import fit_listwise, fit_logistic, grouped_folds
 from qa.span_features import CALIBRATION_FEATURES, FEATURES, Scored, calibration_values
 from qa.span_metrics import exact_match, token_f1
 from qa.spans import SpanScorer
-from qa.train import grouped_folds
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -112,41 +112,6 @@ def featurize_all(questions: Sequence[SpanQuestion]) -> SpanRows:
     return SpanRows(list(questions), scored, x, f1, question, offsets)
 
 
-def fit_listwise(
-    x: NDArray[np.float64], right: NDArray[np.bool_], question: NDArray[np.int64], l2: float
-) -> NDArray[np.float64]:
-    """Weights maximising, per question with a right candidate, the softmax probability of its
-    right candidates (the loss of `qa.train`'s ranker, kept here so the two can change apart)."""
-    from scipy.optimize import minimize
-
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    has_right = np.zeros(int(question.max()) + 1 if len(question) else 0, dtype=bool)
-    has_right[question[right]] = True
-    keep = has_right[question]
-    z = (x[keep] - mean) / scale
-    hit = right[keep].astype(np.float64)
-    q = question[keep]  # rows of a question are contiguous
-    starts = np.flatnonzero(np.r_[True, q[1:] != q[:-1]]) if len(q) else np.zeros(0, np.int64)
-    sizes = np.diff(np.r_[starts, len(q)])
-    penalty = l2 * len(starts)
-
-    def loss(w: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-        if not len(q):
-            return float(penalty * (w @ w)), 2 * penalty * w
-        score = z @ w
-        e = np.exp(score - np.repeat(np.maximum.reduceat(score, starts), sizes))
-        total = np.add.reduceat(e, starts)
-        good = np.add.reduceat(e * hit, starts)
-        value = -(np.log(good + 1e-300) - np.log(total)).sum() + penalty * (w @ w)
-        share = e / np.repeat(total, sizes) - e * hit / np.repeat(np.maximum(good, 1e-300), sizes)
-        return float(value), z.T @ share + 2 * penalty * w
-
-    result = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B")
-    return np.asarray(result.x / scale, dtype=np.float64)
-
-
 @dataclass
 class Picks:
     """Per question: the best candidate's calibration features, its F1 and exact match."""
@@ -178,24 +143,6 @@ def picks(rows: SpanRows, weights: NDArray[np.float64], questions: NDArray[np.in
         f1[i] = rows.f1[a + best]
         exact[i] = exact_match(scored.candidates[best].text, rows.questions[qn].answers)
     return Picks(calib, f1, exact, wants)
-
-
-def _fit_logistic(
-    x: NDArray[np.float64], y: NDArray[np.bool_]
-) -> tuple[NDArray[np.float64], float]:
-    """An L2 logistic regression, its weights in the units of `x`."""
-    from sklearn.linear_model import LogisticRegression
-
-    if y.all() or not y.any():  # one class only (tiny sets): a constant probability
-        rate = min(max(float(y.mean()) if len(y) else 0.5, 0.01), 0.99)
-        return np.zeros(x.shape[1]), float(np.log(rate / (1 - rate)))
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=2000)
-    model.fit((x - mean) / scale, y)
-    coef = model.coef_[0] / scale
-    return coef, float(model.intercept_[0] - (coef * mean).sum())
 
 
 def _probabilities(
@@ -245,7 +192,7 @@ def train(rows: SpanRows, questions: NDArray[np.int64], l2: float = L2) -> Model
         order.append(held_q[keep])
     calib = np.concatenate(calib_parts)
     f1 = np.concatenate(f1_parts)
-    cw, cb = _fit_logistic(calib, f1 >= RIGHT_F1)
+    cw, cb = fit_logistic(calib, f1 >= RIGHT_F1)
     probability = _probabilities(calib, cw, cb)
     return Model(weights, cw, cb, choose_threshold(probability, f1), probability, f1)
 

@@ -23,6 +23,7 @@ import numpy as np
 from qa.datasets import EvalItem
 from qa.engine import Engine
 from qa.evaluate import is_hit
+from qa.fitting import fit_listwise, grouped_folds
 from qa.ranker import Ranker
 from qa.retrieve import ALL_FEATURES
 
@@ -117,72 +118,14 @@ def first_hit_ranks(
     return ranks
 
 
-def grouped_folds(groups: Sequence[str], n: int) -> list[NDArray[np.int64]]:
-    """Question numbers per fold, whole groups (articles) per fold, balanced by question count."""
-    sizes: dict[str, int] = {}
-    for g in groups:
-        sizes[g] = sizes.get(g, 0) + 1
-    loads = [0] * n
-    fold_of: dict[str, int] = {}
-    for g in sorted(sizes, key=lambda k: (-sizes[k], k)):
-        target = loads.index(min(loads))
-        fold_of[g] = target
-        loads[target] += sizes[g]
-    assignment = np.array([fold_of[g] for g in groups])
-    return [np.flatnonzero(assignment == k) for k in range(n)]
-
-
 def _rows_of(ex: Examples, questions: NDArray[np.int64]) -> NDArray[np.bool_]:
     return np.isin(ex.question, questions)
-
-
-def _fit_listwise(
-    x: NDArray[np.float64],
-    y: NDArray[np.bool_],
-    question: NDArray[np.int64],
-    weight: NDArray[np.float64],
-    l2: float,
-) -> NDArray[np.float64]:
-    """Weights maximising the softmax probability of the right candidates, per question.
-
-    Only questions with a right candidate take part. Loss: -sum_q w_q log(sum_{right} p) with
-    p the softmax of the scores over the question's candidates, plus an L2 penalty.
-    """
-    from scipy.optimize import minimize
-
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    has_hit = np.zeros(int(question.max()) + 1 if len(question) else 0, dtype=bool)
-    has_hit[question[y]] = True
-    keep = has_hit[question]
-    z = (x[keep] - mean) / scale
-    hit = y[keep].astype(np.float64)
-    groups, inverse = np.unique(question[keep], return_inverse=True)
-    qw = weight[groups]
-    penalty = l2 * qw.sum()
-
-    def loss(w: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-        score = z @ w
-        top = np.full(len(groups), -np.inf)
-        np.maximum.at(top, inverse, score)
-        e = np.exp(score - top[inverse])
-        total = np.bincount(inverse, e, len(groups))
-        right = np.bincount(inverse, e * hit, len(groups))
-        value = -(qw * (np.log(right + 1e-300) - np.log(total))).sum() + penalty * (w @ w)
-        p_all = e / total[inverse]
-        p_right = e * hit / np.maximum(right[inverse], 1e-300)
-        grad = z.T @ (qw[inverse] * (p_all - p_right)) + 2 * penalty * w
-        return float(value), grad
-
-    result = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B")
-    return np.asarray(result.x / scale, dtype=np.float64)
 
 
 def fit(ex: Examples, questions: NDArray[np.int64], l2: float) -> tuple[NDArray[np.float64], float]:
     """Ranker weights fitted on the rows of `questions` (softmax scores need no bias)."""
     rows = _rows_of(ex, questions)
-    w = _fit_listwise(ex.x[rows], ex.y[rows], ex.question[rows], ex.weight, l2)
+    w = fit_listwise(ex.x[rows], ex.y[rows], ex.question[rows], l2, ex.weight)
     return w, 0.0
 
 

@@ -47,6 +47,11 @@ XSS_ARTICLE = (
     "script tag. "
     "An image tag <img src=x onerror=alert(2)> can run code.\n"
 )
+# The questions the pages are asked over the small corpus (tests/conftest.py ARTICLES): one it
+# answers with the chips article's first sentence, and one it cannot answer.
+ANSWERED = "Where will semiconductor factories open?"
+OFF_TOPIC = "What is the capital of France?"
+CHIPS = "Semiconductor factories will open in Gujarat."
 XSS_FILE = "markup.md"
 XSS_DOC_ID = "markup"
 

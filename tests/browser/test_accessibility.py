@@ -14,8 +14,11 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Request, ViewportSize, expect
 
 from tests.browser.conftest import (
+    ANSWERED,
+    CHIPS,
     DESKTOP,
     MOBILE,
+    OFF_TOPIC,
     Live,
     answer_response,
     ask,
@@ -26,10 +29,6 @@ from tests.browser.conftest import (
 )
 
 pytestmark = pytest.mark.browser
-
-ANSWERED = "Where will semiconductor factories open?"
-OFF_TOPIC = "What is the capital of France?"
-CHIPS = "Semiconductor factories will open in Gujarat."
 
 
 def empty(page: Page, live: Live) -> None:

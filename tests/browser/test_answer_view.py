@@ -14,6 +14,8 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import (
+    ANSWERED,
+    CHIPS,
     XSS_ARTICLE,
     XSS_DOC_ID,
     Live,
@@ -26,8 +28,6 @@ from tests.browser.conftest import (
 
 pytestmark = pytest.mark.browser
 
-CHIPS = "Semiconductor factories will open in Gujarat."
-QUESTION = "Where will semiconductor factories open?"
 NEWS = {
     "url": "https://example.com/news/chips-gujarat",
     "published": "2025-03-12T08:30:00+05:30",
@@ -48,9 +48,9 @@ def test_confidence_is_said_in_words_with_the_percentage_visible(
 ) -> None:
     open_page(page, live)
     serve_ask(
-        page, answer_response(QUESTION, [cite(page, live, "chips", CHIPS)], confidence=confidence)
+        page, answer_response(ANSWERED, [cite(page, live, "chips", CHIPS)], confidence=confidence)
     )
-    ask(page, QUESTION)
+    ask(page, ANSWERED)
     verdict = page.locator(".bubble.answer .verdict")
     expect(verdict).to_have_text(words)
     expect(verdict).to_have_class(f"verdict {kind}")
@@ -79,8 +79,8 @@ def test_the_short_answer_is_marked_inside_the_quoted_sentence(page: Page, live:
     lead = cite(page, live, "chips", CHIPS)
     start = lead["start"] + CHIPS.index("Gujarat")
     span = {"start": start, "end": start + len("Gujarat"), "text": "Gujarat"}
-    serve_ask(page, answer_response(QUESTION, [lead], confidence=0.9, answer_span=span))
-    ask(page, QUESTION)
+    serve_ask(page, answer_response(ANSWERED, [lead], confidence=0.9, answer_span=span))
+    ask(page, ANSWERED)
     quote = page.locator(".bubble.answer .answer-text")
     expect(quote).to_have_text(CHIPS)  # the whole sentence stays, for context
     expect(quote.locator("mark")).to_have_count(1)
@@ -110,11 +110,11 @@ def test_a_missing_or_inconsistent_span_shows_the_sentence_unmarked(
 ) -> None:
     open_page(page, live)
     lead = cite(page, live, "chips", CHIPS)
-    body = answer_response(QUESTION, [lead], confidence=0.9, answer_span=span)
+    body = answer_response(ANSWERED, [lead], confidence=0.9, answer_span=span)
     if span is None:
         del body["answer_span"]
     serve_ask(page, body)
-    ask(page, QUESTION)
+    ask(page, ANSWERED)
     expect(page.locator(".answer-text")).to_have_text(CHIPS)
     expect(page.locator(".answer-text mark")).to_have_count(0)
 
@@ -122,8 +122,8 @@ def test_a_missing_or_inconsistent_span_shows_the_sentence_unmarked(
 def test_the_source_card_shows_headline_outlet_date_and_a_link(page: Page, live: Live) -> None:
     open_page(page, live)
     lead = cite(page, live, "chips", CHIPS, **NEWS)
-    serve_ask(page, answer_response(QUESTION, [lead], confidence=0.9))
-    ask(page, QUESTION)
+    serve_ask(page, answer_response(ANSWERED, [lead], confidence=0.9))
+    ask(page, ANSWERED)
     card = page.locator(".source-card.lead")
     expect(card.locator(".cite-title")).to_have_text("Chip makers expand")
     expect(card.locator(".cite-byline")).to_have_text("Example Times, 12 Mar 2025")
@@ -145,8 +145,8 @@ def test_a_source_without_a_web_address_gets_no_link(
 ) -> None:
     open_page(page, live)
     lead = cite(page, live, "chips", CHIPS, url=url, published=None, source=None)
-    serve_ask(page, answer_response(QUESTION, [lead], confidence=0.9))
-    ask(page, QUESTION)
+    serve_ask(page, answer_response(ANSWERED, [lead], confidence=0.9))
+    ask(page, ANSWERED)
     card = page.locator(".source-card.lead")
     expect(card.locator(".cite-title")).to_have_text("Chip makers expand")
     expect(card.locator("a")).to_have_count(0)

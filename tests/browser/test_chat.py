@@ -10,6 +10,8 @@ from playwright.sync_api import Page, Request, expect
 
 from qa.feedback import export, read_feedback
 from tests.browser.conftest import (
+    ANSWERED,
+    OFF_TOPIC,
     XSS_ARTICLE,
     XSS_DOC_ID,
     Live,
@@ -22,9 +24,6 @@ from tests.browser.conftest import (
 )
 
 pytestmark = pytest.mark.browser
-
-ANSWERED = "Where will semiconductor factories open?"
-OFF_TOPIC = "What is the capital of France?"
 
 
 def test_ask_shows_answer_confidence_and_citation(page: Page, live: Live) -> None:

@@ -6,7 +6,9 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tests.browser.conftest import (
+    ANSWERED,
     DESKTOP,
+    OFF_TOPIC,
     Live,
     answer_response,
     ask,
@@ -17,9 +19,6 @@ from tests.browser.conftest import (
 )
 
 pytestmark = pytest.mark.browser
-
-ANSWERED = "Where will semiconductor factories open?"
-OFF_TOPIC = "What is the capital of France?"
 
 
 def fail_ask(page: Page) -> None:

@@ -7,13 +7,20 @@ import json
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import Live, answer_response, ask, cite, open_page, serve_ask
+from tests.browser.conftest import (
+    ANSWERED,
+    CHIPS,
+    OFF_TOPIC,
+    Live,
+    answer_response,
+    ask,
+    cite,
+    open_page,
+    serve_ask,
+)
 
 pytestmark = pytest.mark.browser
 
-ANSWERED = "Where will semiconductor factories open?"
-CHIPS = "Semiconductor factories will open in Gujarat."
-OFF_TOPIC = "What is the capital of France?"
 MORE = [
     "Who welcomed the plan?",
     "When did the two leaders meet?",
