@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from hypothesis import settings as _hypothesis_settings
 
-from qa.config import Settings
-from qa.embed import ModelInfo
+from qa.core.settings import Settings
+from qa.embed.model import ModelInfo
 from tests.news_site import news_site  # noqa: F401  (fixture: a news site on loopback)
 
 # Property tests explore new random examples on a developer's machine (that is how they find
@@ -91,7 +91,7 @@ def settings(tmp_path: Path, seeds_dir: Path) -> Settings:
 @pytest.fixture(scope="session")
 def real_embedder() -> Iterator[object]:
     """The bundled all-MiniLM-L6-v2, loaded once per test session."""
-    from qa.embed import SentenceTransformerEmbedder
+    from qa.embed.model import SentenceTransformerEmbedder
 
     yield SentenceTransformerEmbedder()
 
@@ -101,7 +101,7 @@ def serve_app(settings: Settings, engine: object) -> Iterator[str]:
     """Serve the app on a free loopback port in a background thread; yields the base URL."""
     import uvicorn
 
-    from qa.api import create_app
+    from qa.service.app import create_app
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

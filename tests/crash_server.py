@@ -18,23 +18,23 @@ from typing import Any
 
 import uvicorn
 
-import qa.engine
-import qa.index
-import qa.library
-from qa.api import SHUTDOWN_GRACE_SECONDS, create_app
-from qa.config import Settings
-from qa.engine import Engine
-from qa.http_errors import HTTP_PROTOCOL
+import qa.corpus.seeds
+import qa.index.index
+import qa.service.engine
+from qa.core.settings import Settings
+from qa.service.app import SHUTDOWN_GRACE_SECONDS, create_app
+from qa.service.engine import Engine
+from qa.service.http_errors import HTTP_PROTOCOL
 from tests.conftest import FakeEmbedder
 
 # Where a write can die: (object, attribute, die after the call instead of before).
 PHASES: dict[str, tuple[Any, str, bool]] = {
-    "seed-temp-written": (qa.library.os, "replace", False),  # temp file fsynced, not renamed
-    "seed-renamed": (qa.library, "fsync_dir", False),  # renamed, folder not yet fsynced
-    "seed-durable": (qa.engine, "build", False),  # article durable, index not updated
-    "index-staged": (qa.index, "save", True),  # new index written, not renamed into place
-    "index-published": (qa.index, "_prune", False),  # `current` swapped, engine not yet
-    "engine-swapped": (qa.engine.Engine, "swap", True),  # serving it, response not sent
+    "seed-temp-written": (qa.corpus.seeds.os, "replace", False),  # temp file fsynced, not renamed
+    "seed-renamed": (qa.corpus.seeds, "fsync_dir", False),  # renamed, folder not yet fsynced
+    "seed-durable": (qa.service.engine, "build", False),  # article durable, index not updated
+    "index-staged": (qa.index.index, "save", True),  # new index written, not renamed into place
+    "index-published": (qa.index.index, "_prune", False),  # `current` swapped, engine not yet
+    "engine-swapped": (qa.service.engine.Engine, "swap", True),  # serving it, response not sent
 }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.main import get_command
 
 from qa.cli import app
-from qa.config import Settings
+from qa.core.settings import Settings
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

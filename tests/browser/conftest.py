@@ -23,8 +23,8 @@ from playwright.sync_api import (
     expect,
 )
 
-from qa.config import Settings
-from qa.engine import Engine
+from qa.core.settings import Settings
+from qa.service.engine import Engine
 from tests.conftest import ARTICLES, FakeEmbedder, serve_app
 
 CHROMIUM = Path(os.environ.get("QA_CHROMIUM", "/usr/bin/chromium"))
@@ -123,7 +123,7 @@ def lexical_confidence_ranker(path: Path) -> Path:
 
     import numpy as np
 
-    from qa.ranker import ConfidenceModel, Linear, Ranker
+    from qa.answer.ranker import ConfidenceModel, Linear, Ranker
 
     packaged = Ranker.load()
     confidence = ConfidenceModel(

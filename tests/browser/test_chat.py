@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from qa.feedback import export, read_feedback
+from qa.evaluation.feedback import export, read_feedback
 from tests.browser.conftest import (
     ANSWERED,
     OFF_TOPIC,

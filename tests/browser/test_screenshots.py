@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from qa.config import Settings
-from qa.engine import Engine
+from qa.core.settings import Settings
+from qa.service.engine import Engine
 from tests.browser.conftest import DESKTOP, MOBILE, Live, new_page
 from tests.conftest import SEEDS, serve_app
 
@@ -34,7 +34,7 @@ NEWS = Path(__file__).resolve().parents[1] / "data" / "news"
 def real_live(tmp_path_factory: pytest.TempPathFactory, real_embedder: object) -> Iterator[Live]:
     """The seed article and three news pages (taken in as `qa add page.html` would), so the
     source card has a headline, an outlet, a date and a link."""
-    from qa.library import article_from_file, write_seed
+    from qa.corpus.seeds import article_from_file, write_seed
 
     work = tmp_path_factory.mktemp("real-web")
     seeds = work / "seeds"

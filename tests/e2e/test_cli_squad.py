@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from qa.answer.ranker import Ranker
 from qa.cli import app
-from qa.ranker import Ranker
 from tests.conftest import ARTICLES
 
 pytestmark = pytest.mark.e2e

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from qa.answer.ranker import Ranker
 from qa.cli import app
-from qa.config import Settings
-from qa.corpora import xquad_distractors
-from qa.datasets import load_gold
-from qa.evaluate import EvalRun, gate, load_thresholds, run
-from qa.ranker import Ranker
+from qa.core.settings import Settings
+from qa.evaluation.corpora import xquad_distractors
+from qa.evaluation.datasets import load_gold
+from qa.evaluation.runner import EvalRun, gate, load_thresholds, run
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.e2e
@@ -86,7 +86,7 @@ def test_an_unknown_run_name_or_a_missing_thresholds_file_is_an_error(tmp_path: 
 @pytest.fixture(scope="module")
 def corpus() -> Iterator[tuple[dict[str, str], list[object]]]:
     assert DATASETS.is_dir(), f"{DATASETS} is missing: the gate needs the shared datasets"
-    from qa.corpus import read_corpus
+    from qa.corpus.documents import read_corpus
 
     documents, _ = read_corpus(SEEDS)
     texts = {d.doc_id: d.text for d in documents}
@@ -115,7 +115,7 @@ def _failed(failures: list[str], metric: str) -> bool:
 def test_gate_fails_when_dense_search_returns_random_rows(
     tmp_path: Path, corpus: tuple[dict[str, str], list[object]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa.store import FaissStore
+    from qa.index.stores.faiss import FaissStore
 
     rng = np.random.default_rng(0)
     real = FaissStore.search
@@ -132,7 +132,7 @@ def test_gate_fails_when_dense_search_returns_random_rows(
 def test_gate_fails_when_bm25_is_off(
     tmp_path: Path, corpus: tuple[dict[str, str], list[object]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa.lexical import Lexical
+    from qa.index.lexical import Lexical
 
     monkeypatch.setattr(
         Lexical, "scores", lambda self, tokens: np.zeros(self.num_docs, dtype=np.float32)

@@ -9,10 +9,10 @@ import pytest
 
 pytest.importorskip("pymilvus")
 
-from qa.config import Settings
-from qa.corpus import read_corpus
-from qa.datasets import load_gold
-from qa.evaluate import gate, load_thresholds, run
+from qa.core.settings import Settings
+from qa.corpus.documents import read_corpus
+from qa.evaluation.datasets import load_gold
+from qa.evaluation.runner import gate, load_thresholds, run
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.e2e

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.api import create_app
-from qa.config import Settings
-from qa.engine import Engine
+from qa.core.settings import Settings
+from qa.service.app import create_app
+from qa.service.engine import Engine
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.datasets import load_squad, squad_contexts
+from qa.evaluation.datasets import load_squad, squad_contexts
 
 pytestmark = pytest.mark.e2e
 

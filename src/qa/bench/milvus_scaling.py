@@ -84,7 +84,7 @@ def run_one(backend: str, index: str, n: int) -> dict[str, Any]:
     rss_before = _rss_mb(pid)
     result: dict[str, Any] = {"backend": backend, "index": index, "n": n}
     if backend == "faiss":
-        from qa.store import FaissStore
+        from qa.index.stores.faiss import FaissStore
 
         store = FaissStore(DIM) if index == "FLAT" else FaissStore.hnsw(DIM)
         started = time.perf_counter()
@@ -98,7 +98,7 @@ def run_one(backend: str, index: str, n: int) -> dict[str, Any]:
     else:
         from pymilvus import DataType, MilvusClient
 
-        from qa.milvus_store import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+        from qa.index.stores.milvus import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 
         folder = tempfile.mkdtemp(prefix="milvus-bench-")
         client = MilvusClient(uri=str(Path(folder) / "bench.db"))

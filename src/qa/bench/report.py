@@ -63,7 +63,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     out.append(_target("server peak RSS (seed corpus)", rss, "<= 500", "MB", _le(rss, 500)))
     sizes = _get(results, "scaling", "sizes") or {}
     if sizes:
-        from qa.store import HNSW_EF_CONSTRUCTION, HNSW_M
+        from qa.index.stores.faiss import HNSW_EF_CONSTRUCTION, HNSW_M
 
         largest = max(sizes, key=int)
         key = f"hnsw_m{HNSW_M}_efc{HNSW_EF_CONSTRUCTION}"

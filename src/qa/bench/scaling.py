@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.bench.loadgen import percentile
-from qa.store import HNSW_EF_CONSTRUCTION, HNSW_M
+from qa.index.stores.faiss import HNSW_EF_CONSTRUCTION, HNSW_M
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

@@ -33,15 +33,15 @@ import numpy as np
 
 from qa.bench import http, scaling
 from qa.bench.loadgen import percentile
-from qa.config import Settings
-from qa.runtime import cores, limit_threads
+from qa.core.runtime import cores, limit_threads
+from qa.core.settings import Settings
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from qa.datasets import EvalItem
-    from qa.embed import Embedder
-    from qa.index import Index
+    from qa.embed.model import Embedder
+    from qa.evaluation.datasets import EvalItem
+    from qa.index.index import Index
 
 SECTIONS = ("encoders", "inproc", "build", "http", "scaling")
 DEFAULT_QUESTIONS = (
@@ -140,7 +140,7 @@ class Context:
     def embedder(self, encoder: str) -> Embedder:
         """Load (once) the embedder for `encoder`, timing the load."""
         if encoder not in self.embedders:
-            from qa.engine import ModelLoader
+            from qa.service.engine import ModelLoader
 
             started = time.perf_counter()
             loader = ModelLoader(self.settings(encoder=encoder))
@@ -270,14 +270,14 @@ def _squad_sentences(ctx: Context) -> list[str]:
     squad = ctx.config.squad
     if squad is None or not squad.is_file() or ctx.config.squad_articles:
         return []
-    from qa.datasets import load_squad
+    from qa.evaluation.datasets import load_squad
 
     texts, _ = load_squad(squad)
     return _seed_sentences(_write_corpus(texts, ctx.work / "squad-sentences"))
 
 
 def _seed_sentences(seeds: Path) -> list[str]:
-    from qa.corpus import read_corpus
+    from qa.corpus.documents import read_corpus
 
     documents, _ = read_corpus(seeds)
     return [d.text[s.start : s.end] for d in documents for s in d.sentences]
@@ -342,7 +342,7 @@ def _batch_texts(ctx: Context) -> list[str]:
     """A fixed batch of real sentences for throughput (the SQuAD contexts, else the seeds)."""
     texts: list[str] = []
     if ctx.config.squad is not None and ctx.config.squad.is_file():
-        from qa.datasets import load_squad
+        from qa.evaluation.datasets import load_squad
 
         articles, _ = load_squad(ctx.config.squad)
         for text in articles.values():
@@ -354,7 +354,7 @@ def _batch_texts(ctx: Context) -> list[str]:
 
 def _inproc(ctx: Context) -> None:
     """`Engine.ask` on the seed corpus, in this process."""
-    from qa.engine import Engine
+    from qa.service.engine import Engine
 
     for encoder in _served_encoders(ctx):
         settings = ctx.settings(encoder=encoder, index_dir=ctx.work / f"seeds-{encoder}")
@@ -385,7 +385,7 @@ def _build(ctx: Context) -> None:
     if config.squad is None or not config.squad.is_file():
         ctx.log(f"build: no SQuAD file at {config.squad}; skipped")
         return
-    from qa.datasets import load_squad
+    from qa.evaluation.datasets import load_squad
 
     texts, items = load_squad(config.squad)
     if config.squad_articles:
@@ -420,7 +420,7 @@ def _build(ctx: Context) -> None:
 
 
 def _timed_build(ctx: Context, seeds: Path, index_dir: Path, encoder: str) -> tuple[Index, float]:
-    from qa.engine import ModelLoader, prepare_index
+    from qa.service.engine import ModelLoader, prepare_index
 
     embedder = ctx.embedder(encoder)  # loaded before the clock starts
     settings = ctx.settings(encoder=encoder, seeds_dir=seeds, index_dir=index_dir)
@@ -432,8 +432,8 @@ def _timed_build(ctx: Context, seeds: Path, index_dir: Path, encoder: str) -> tu
 def _top1(ctx: Context, index: Index, encoder: str, items: list[EvalItem]) -> dict[str, Any]:
     """Share of answerable questions whose first citation (and whose nearest sentence by the
     encoder alone) overlaps the gold answer inside its paragraph."""
-    from qa.engine import Engine
-    from qa.ranker import Ranker
+    from qa.answer.ranker import Ranker
+    from qa.service.engine import Engine
 
     if not items:
         return {}
@@ -493,8 +493,8 @@ def perturbed_copy(text: str, k: int) -> str:
 def big_corpus(sources: Sequence[Path], folder: Path, sentences: int) -> dict[str, Any]:
     """Write >= `sentences` sentences of articles: the SQuAD/XQuAD articles, then perturbed
     copies of them (`perturbed_copy`) until the count is reached."""
-    from qa.corpus import read_corpus
-    from qa.datasets import load_squad
+    from qa.corpus.documents import read_corpus
+    from qa.evaluation.datasets import load_squad
 
     texts: dict[str, str] = {}
     for source in sources:
@@ -547,7 +547,7 @@ def _http(ctx: Context) -> None:
     for encoder in _served_encoders(ctx):
         index_dir = ctx.work / f"seeds-{encoder}"
         if not (index_dir / "current").exists():  # inproc was skipped: build it here
-            from qa.engine import Engine
+            from qa.service.engine import Engine
 
             Engine.open(
                 ctx.settings(encoder=encoder, index_dir=index_dir), embedder=ctx.embedder(encoder)

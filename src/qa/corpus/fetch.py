@@ -1,0 +1,217 @@
+"""Fetch a web page or feed with bounds on size, time and redirects, and (for the server) only
+from public addresses.
+
+Fetching a URL a client sent is a request the server makes on the client's behalf, so by default
+it must not reach the server's own network: every address is checked after DNS resolution, and
+again on the socket actually connected (so a DNS answer that changes between check and connect
+gains nothing), on the first request and on every redirect. Redirects are followed here, one at a
+time, so each hop's scheme and address are checked too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from qa.corpus.documents import ArticleError
+
+if TYPE_CHECKING:
+    import urllib3
+
+USER_AGENT = "qa-news-reader/0.1 (extractive question answering over news articles)"
+_CHUNK = 64 * 1024
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class FetchError(ArticleError):
+    """A URL that could not be fetched or used; the message names the URL."""
+
+
+class BlockedAddress(FetchError):
+    """A URL that resolves to a loopback, private, link-local or otherwise non-public address."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    """Bounds on one fetch; `allow_private` lets it reach non-public addresses."""
+
+    max_bytes: int = 10 * 1024 * 1024
+    timeout: float = 20.0
+    max_redirects: int = 5
+    allow_private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A fetched resource: the URL it finally came from, its media type and its bytes."""
+
+    url: str
+    media_type: str
+    data: bytes
+
+
+def is_public(address: str) -> bool:
+    """True for a globally routable unicast address (IPv4-mapped IPv6 judged as its IPv4)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def check_url(url: str) -> tuple[str, str, int]:
+    """Scheme, host and port of an absolute http(s) URL, or FetchError."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as err:
+        raise FetchError(f"{_shown(url)} is not a valid URL ({err})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise FetchError(f"{_shown(url)}: only http and https URLs can be fetched")
+    if not parts.hostname:
+        raise FetchError(f"{_shown(url)} has no host name")
+    return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
+
+
+def check_public(url: str) -> None:
+    """Refuse (BlockedAddress) a URL whose host resolves to any non-public address."""
+    _, host, port = check_url(url)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as err:
+        raise FetchError(
+            f"{_shown(url)}: the host name {host!r} does not resolve ({err})"
+        ) from None
+    for info in infos:
+        address = str(info[4][0])
+        if not is_public(address):
+            raise BlockedAddress(_blocked(url, address))
+
+
+def _blocked(url: str, address: str) -> str:
+    return (
+        f"{_shown(url)} resolves to {address}, a loopback, private, link-local or otherwise "
+        "non-public address, which the server does not fetch (QA_FETCH_ALLOW_PRIVATE=true "
+        "allows it)"
+    )
+
+
+def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
+    """GET `url` (following at most `limits.max_redirects` redirects), or FetchError."""
+    import urllib3
+
+    deadline = time.monotonic() + limits.timeout
+    manager = _pool_manager(limits.allow_private)
+    current = url
+    try:
+        for _hop in range(limits.max_redirects + 1):
+            check_url(current)
+            if not limits.allow_private:
+                check_public(current)
+            response = _request(manager, current, limits, deadline, accept)
+            try:
+                if response.status in _REDIRECTS:
+                    target = response.headers.get("location")
+                    if not target:
+                        raise FetchError(f"{_shown(current)} redirects without a Location")
+                    current = urljoin(current, target)
+                    continue
+                if response.status >= 400:
+                    raise FetchError(
+                        f"{_shown(current)} answered HTTP {response.status} {response.reason}"
+                    )
+                data = _read(response, current, limits, deadline)
+            finally:
+                response.release_conn()
+            media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            return Fetched(current, media, data)
+        raise FetchError(f"{_shown(url)}: more than {limits.max_redirects} redirects")
+    except urllib3.exceptions.HTTPError as err:
+        reason = getattr(err, "reason", None) or err
+        if isinstance(reason, BlockedAddress):
+            raise reason from None
+        raise FetchError(f"{_shown(current)} could not be fetched ({reason})") from None
+    except OSError as err:  # a socket error urllib3 did not wrap: still the page's problem
+        raise FetchError(f"{_shown(current)} could not be fetched ({err})") from None
+    finally:
+        manager.clear()
+
+
+def _request(
+    manager: urllib3.PoolManager, url: str, limits: FetchLimits, deadline: float, accept: str
+) -> urllib3.BaseHTTPResponse:
+    import urllib3
+
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise FetchError(f"{_shown(url)}: no answer within {limits.timeout:g} s")
+    return manager.request(
+        "GET",
+        url,
+        headers={"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"},
+        redirect=False,
+        retries=False,
+        preload_content=False,
+        timeout=urllib3.Timeout(connect=min(left, 10.0), read=left),
+    )
+
+
+def _read(
+    response: urllib3.BaseHTTPResponse, url: str, limits: FetchLimits, deadline: float
+) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.max_bytes:
+        raise FetchError(_too_large(url, limits))
+    parts: list[bytes] = []
+    size = 0
+    for part in response.stream(_CHUNK, decode_content=True):
+        size += len(part)
+        if size > limits.max_bytes:
+            raise FetchError(_too_large(url, limits))
+        if time.monotonic() > deadline:
+            raise FetchError(f"{_shown(url)}: not received within {limits.timeout:g} s")
+        parts.append(part)
+    return b"".join(parts)
+
+
+def _too_large(url: str, limits: FetchLimits) -> str:
+    return f"{_shown(url)} is larger than {limits.max_bytes:,} bytes (QA_FETCH_MAX_BYTES)"
+
+
+def _shown(url: str) -> str:
+    return repr(url if len(url) <= 300 else url[:300] + "…")
+
+
+def _pool_manager(allow_private: bool) -> urllib3.PoolManager:
+    """A pool manager whose connections refuse a non-public peer, unless `allow_private`."""
+    import urllib3
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    manager = urllib3.PoolManager(num_pools=2, maxsize=1)
+    if allow_private:
+        return manager
+
+    def guarded(base: Any) -> Any:
+        class Guarded(base):  # type: ignore[misc]
+            def _new_conn(self) -> socket.socket:
+                sock: socket.socket = super()._new_conn()
+                address = str(sock.getpeername()[0])
+                if not is_public(address):
+                    sock.close()
+                    raise BlockedAddress(_blocked(f"{self.host}:{self.port}", address))
+                return sock
+
+        return Guarded
+
+    class Http(HTTPConnectionPool):
+        ConnectionCls = guarded(HTTPConnectionPool.ConnectionCls)
+
+    class Https(HTTPSConnectionPool):
+        ConnectionCls = guarded(HTTPSConnectionPool.ConnectionCls)
+
+    manager.pool_classes_by_scheme = {"http": Http, "https": Https}
+    return manager

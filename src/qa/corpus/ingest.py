@@ -1,0 +1,138 @@
+"""Web pages and feeds into articles ready to store: fetch (bounded), extract, deduplicate.
+
+The server fetches only public addresses unless QA_FETCH_ALLOW_PRIVATE is set; the CLI, run by
+the operator, may fetch anything (`limits(settings, allow_private=True)`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from qa.corpus.documents import NO_META, ArticleError, Meta
+from qa.corpus.fetch import FetchError, FetchLimits, fetch
+from qa.corpus.news import (
+    FEED_TYPES,
+    HTML_TYPES,
+    Feed,
+    canonical_key,
+    extract_page,
+    looks_like_html,
+    parse_feed,
+)
+from qa.corpus.seeds import Article, TooLarge, article_from_page
+
+if TYPE_CHECKING:
+    from qa.core.settings import Settings
+    from qa.corpus.documents import Document
+
+_PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+_FEED_ACCEPT = "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9"
+
+
+def limits(settings: Settings, *, allow_private: bool | None = None) -> FetchLimits:
+    """Fetch bounds from the settings; `allow_private` overrides QA_FETCH_ALLOW_PRIVATE."""
+    return FetchLimits(
+        max_bytes=settings.fetch_max_bytes,
+        timeout=settings.fetch_timeout,
+        max_redirects=settings.fetch_max_redirects,
+        allow_private=settings.fetch_allow_private if allow_private is None else allow_private,
+    )
+
+
+def article_from_url(
+    url: str,
+    bounds: FetchLimits,
+    *,
+    doc_id: str | None,
+    max_bytes: int,
+    fallback: Meta = NO_META,
+) -> Article:
+    """Fetch the page at `url` and make its article (FetchError / ArticleError name the URL)."""
+    fetched = fetch(url, bounds, accept=_PAGE_ACCEPT)
+    media = fetched.media_type
+    if media not in HTML_TYPES and not (
+        media in ("", "application/octet-stream", "text/plain") and looks_like_html(fetched.data)
+    ):
+        raise FetchError(f"{url!r} is not an HTML page (its type is {media or 'not given'})")
+    page = extract_page(fetched.data, url=fetched.url, name=url, fallback=fallback)
+    return article_from_page(page, doc_id=doc_id, max_bytes=max_bytes)
+
+
+def read_feed(url: str, bounds: FetchLimits) -> Feed:
+    """Fetch and parse the RSS or Atom feed at `url`."""
+    fetched = fetch(url, bounds, accept=_FEED_ACCEPT)
+    if fetched.media_type in HTML_TYPES:
+        raise FetchError(f"{url!r} is an HTML page, not an RSS or Atom feed")
+    if fetched.media_type not in FEED_TYPES and not fetched.data.lstrip()[:1] == b"<":
+        raise FetchError(f"{url!r} is not an RSS or Atom feed (its type is {fetched.media_type})")
+    return parse_feed(fetched.data, fetched.url)
+
+
+@dataclass
+class FeedImport:
+    """What reading one feed found: new articles, links already stored, and failures."""
+
+    feed: str
+    articles: list[Article] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def known_urls(documents: Iterable[Document]) -> set[str]:
+    """Canonical keys of the URLs of stored articles (for deduplication)."""
+    return {canonical_key(d.url) for d in documents if d.url}
+
+
+def same_url(documents: Iterable[Document], url: str, doc_id: str) -> str | None:
+    """The doc_id of a stored article other than `doc_id` with the canonical URL of `url`."""
+    key = canonical_key(url)
+    return next(
+        (
+            d.doc_id
+            for d in documents
+            if d.url and d.doc_id != doc_id and canonical_key(d.url) == key
+        ),
+        None,
+    )
+
+
+def import_feed(
+    url: str,
+    bounds: FetchLimits,
+    known: set[str],
+    *,
+    max_bytes: int,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> FeedImport:
+    """The feed's articles whose canonical URL is not in `known` (which gains them), each
+    fetched and extracted; an entry that fails is reported and the others still go through.
+    Raises FetchError / ArticleError when the feed itself cannot be read."""
+    feed = read_feed(url, bounds)
+    result = FeedImport(url)
+    for entry in feed.entries:
+        if canonical_key(entry.url) in known:
+            result.present.append(entry.url)
+            progress(f"already present  {entry.url}")
+            continue
+        fallback = Meta(entry.title, entry.url, entry.published, feed.title, entry.author)
+        try:
+            article = article_from_url(
+                entry.url, bounds, doc_id=None, max_bytes=max_bytes, fallback=fallback
+            )
+        except (ArticleError, TooLarge) as err:
+            result.failed.append((entry.url, str(err)))
+            progress(f"failed           {entry.url}: {err}")
+            continue
+        keys = {canonical_key(entry.url)}
+        if article.document.url:
+            keys.add(canonical_key(article.document.url))
+        if keys & known:  # the feed's link redirected or pointed to a stored article
+            result.present.append(entry.url)
+            progress(f"already present  {entry.url}")
+            continue
+        known.update(keys)
+        result.articles.append(article)
+        progress(f"new              {article.doc_id}: {article.document.title}")
+    return result

@@ -1,0 +1,266 @@
+"""Feedback on answers: append 👍 / 👎 to a JSON-lines file, and turn it into gold-set candidates.
+
+Real use grows the eval set: `qa feedback export` writes every 👍 answer as a candidate line of
+eval/gold.jsonl (the question, its article and the cited sentence as evidence) for a person to
+review before adding it, and lists every 👎 as a miss to look at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+DEFAULT_GOLD = Path("eval/gold.jsonl")
+
+
+class FeedbackLog:
+    """Appends one JSON line per vote; safe for concurrent requests of one process and beyond.
+
+    The lock orders writers within the process; O_APPEND with a single `write` of the whole line
+    keeps lines from different processes whole, and fsync makes an acknowledged vote durable.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def append(self, record: Mapping[str, Any]) -> None:
+        line = json_line(record, separators=(", ", ": ")).encode()
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                written = os.write(fd, line)
+                if written != len(line):  # only on a full disk or similar; never leave half a line
+                    raise OSError(f"short write to {self.path}: {written} of {len(line)} bytes")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+# Legal unescaped in JSON, but line breaks to str.splitlines (and to readers built on it):
+# written escaped, so each record stays on its one line for every reader.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def json_line(record: object, **options: Any) -> str:
+    """`record` as one JSON line, ending in a newline, with no other character that any
+    reader could take for a line break."""
+    return json.dumps(record, ensure_ascii=False, **options).translate(_LINE_BREAKS) + "\n"
+
+
+def _lines(path: Path) -> list[str]:
+    # "\n" only: str.splitlines also splits at U+2028, U+0085 and others inside a record.
+    return path.read_text(encoding="utf-8").split("\n")
+
+
+def feedback_record(
+    *,
+    question: str,
+    answer: str | None,
+    doc_id: str | None,
+    sentence_index: int | None,
+    evidence: str | None,
+    helpful: bool,
+) -> dict[str, Any]:
+    """One line of the feedback file; `evidence` is the cited sentence's text when known."""
+    return {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "question": question,
+        "answer": answer,
+        "doc_id": doc_id,
+        "sentence_index": sentence_index,
+        "evidence": evidence,
+        "helpful": helpful,
+    }
+
+
+def read_feedback(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records of a feedback file, and one message per line that is not a record."""
+    records: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for number, line in enumerate(_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except ValueError as err:
+            problems.append(f"{path}:{number}: not JSON ({err})")
+            continue
+        question = raw.get("question") if isinstance(raw, dict) else None
+        if not isinstance(question, str) or not isinstance(raw.get("helpful"), bool):
+            problems.append(f"{path}:{number}: not a feedback record")
+            continue
+        records.append(raw)
+    return records, problems
+
+
+@dataclass
+class Export:
+    """What `export` made of the feedback: gold candidates, misses, and what it left out."""
+
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    misses: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _normal(question: str) -> str:
+    return " ".join(question.split()).casefold()
+
+
+def candidate_id(question: str, doc_id: str | None, sentence_index: int | None) -> str:
+    """A stable id, so exporting twice yields the same lines (and load_gold sees duplicates)."""
+    key = f"{_normal(question)}\x00{doc_id}\x00{sentence_index}"
+    return "fb-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
+def export(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    texts: Mapping[str, str] | None = None,
+    known_questions: Iterable[str] = (),
+) -> Export:
+    """Gold-set candidates from 👍 votes and misses from 👎 votes.
+
+    The latest vote on one (question, cited sentence) wins. Questions already in the gold set are
+    left out. With `texts` (doc_id -> article text), a candidate whose evidence is no longer in
+    its article is left out too, since load_gold would reject it.
+    """
+    latest: dict[tuple[str, str | None, int | None], Mapping[str, Any]] = {}
+    for record in records:
+        key = (_normal(record["question"]), record.get("doc_id"), record.get("sentence_index"))
+        latest.pop(key, None)  # re-insert so the order is that of each key's latest vote
+        latest[key] = record
+    known = {_normal(q) for q in known_questions}
+    out = Export()
+    for record in latest.values():
+        question = record["question"]
+        if not record["helpful"]:
+            out.misses.append(dict(record))
+            continue
+        if _normal(question) in known:
+            out.skipped.append(f"already in the gold set: {question!r}")
+            continue
+        doc_id, index = record.get("doc_id"), record.get("sentence_index")
+        line: dict[str, Any] = {"id": candidate_id(question, doc_id, index), "question": question}
+        if record.get("answer") is None:
+            line |= {"answerable": False, "split": "dev", "tags": ["feedback", "abstained"]}
+            out.candidates.append(line)
+            continue
+        evidence = record.get("evidence")
+        if not isinstance(doc_id, str) or not isinstance(evidence, str) or not evidence:
+            out.skipped.append(f"no cited sentence recorded: {question!r}")
+            continue
+        if texts is not None and evidence not in texts.get(doc_id, ""):
+            out.skipped.append(f"evidence no longer in article {doc_id}: {question!r}")
+            continue
+        line |= {
+            "answerable": True,
+            "split": "dev",
+            "doc_id": doc_id,
+            "evidence": evidence,
+            "tags": ["feedback"],
+        }
+        out.candidates.append(line)
+    return out
+
+
+def gold_questions(path: Path) -> list[str]:
+    """The questions of a gold file (empty when there is none)."""
+    if not path.exists():
+        return []
+    questions = []
+    for line in _lines(path):
+        if line.strip():
+            raw = json.loads(line)
+            if isinstance(raw, dict) and isinstance(raw.get("question"), str):
+                questions.append(raw["question"])
+    return questions
+
+
+cli = typer.Typer(
+    help="Votes from the chat page: turn them into eval-set candidates.", no_args_is_help=True
+)
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@cli.command("export")
+def export_command(
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file", help="Feedback file [env QA_FEEDBACK_PATH, default feedback.jsonl]."
+        ),
+    ] = None,
+    seeds: Annotated[
+        Path | None,
+        typer.Option(
+            "--seeds", help="Articles folder to check evidence against [env QA_SEEDS_DIR]."
+        ),
+    ] = None,
+    gold: Annotated[
+        Path, typer.Option(help="Gold file whose questions are left out.")
+    ] = DEFAULT_GOLD,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the candidate lines here instead of standard output."),
+    ] = None,
+) -> None:
+    """Print 👍 answers as candidate gold lines (JSON lines) and list 👎 answers as misses.
+
+    The candidates are for a person to review (and give an `answer` and a split) before adding
+    them to eval/gold.jsonl; misses and notes go to standard error.
+    """
+    from qa.cli import settings_for
+    from qa.corpus.documents import read_corpus
+
+    settings = settings_for(seeds, None)
+    path = file or settings.feedback_path
+    if not path.exists():
+        _err(f"error: no feedback file at {path}: nothing has been recorded yet")
+        raise typer.Exit(2)
+    try:
+        records, problems = read_feedback(path)
+        documents, _ = read_corpus(settings.seeds_dir)
+        known = gold_questions(gold)
+    except (OSError, ValueError) as error:
+        _err(f"error: {error}")
+        raise typer.Exit(2) from None
+    for problem in problems:
+        _err(f"skipped {problem}")
+    result = export(records, texts={d.doc_id: d.text for d in documents}, known_questions=known)
+    lines = "".join(json_line(c) for c in result.candidates)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(lines, encoding="utf-8")
+    else:
+        sys.stdout.write(lines)
+    for note in result.skipped:
+        _err(f"skipped {note}")
+    if result.misses:
+        _err(f"\n{len(result.misses)} miss(es) to look at (👎):")
+        for miss in result.misses:
+            cited = (
+                f"{miss.get('doc_id')} sentence {miss.get('sentence_index')}"
+                if miss.get("doc_id")
+                else "no answer"
+            )
+            _err(f"  - {miss['question']}\n      answer: {miss.get('answer')!r} ({cited})")
+    where = f" to {out}" if out is not None else ""
+    _err(
+        f"\n{len(result.candidates)} candidate line(s){where} from {len(records)} vote(s): "
+        "review them before adding them to the gold set."
+    )

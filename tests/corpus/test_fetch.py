@@ -1,0 +1,101 @@
+"""Bounded fetching and the address guard, against the news site on loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+import qa.corpus.fetch
+from qa.corpus.fetch import USER_AGENT, BlockedAddress, FetchError, FetchLimits, fetch, is_public
+from tests.news_site import NewsSite
+
+OPEN = FetchLimits(allow_private=True, timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),  # cloud metadata
+        ("100.64.0.1", False),  # carrier-grade NAT
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped loopback
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+    ],
+)
+def test_is_public(address: str, public: bool) -> None:
+    assert is_public(address) is public
+
+
+def test_fetch_follows_redirects_and_sends_the_user_agent(news_site: NewsSite) -> None:
+    got = fetch(news_site.url("/hop/2"), OPEN)
+    assert got.url == news_site.url("/markets/ecb-holds-rates")
+    assert got.media_type == "text/html"
+    assert b"European Central Bank" in got.data
+    assert news_site.user_agents == [USER_AGENT] * 4
+
+
+def test_loopback_is_refused_before_any_request_by_default(news_site: NewsSite) -> None:
+    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1.*QA_FETCH_ALLOW_PRIVATE"):
+        fetch(news_site.url("/markets/ecb-holds-rates"), FetchLimits())
+    with pytest.raises(BlockedAddress):
+        fetch(f"http://localhost:{news_site.port}/markets/ecb-holds-rates", FetchLimits())
+    assert news_site.paths == []
+
+
+def test_a_redirect_to_a_private_address_is_refused(news_site: NewsSite, monkeypatch) -> None:
+    # Pretend 127.0.0.1 is public: the first hop is fetched, its redirect to 127.0.0.2 is not.
+    monkeypatch.setattr(qa.corpus.fetch, "is_public", lambda address: address == "127.0.0.1")
+    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.2"):
+        fetch(news_site.url("/to-other-address"), FetchLimits(timeout=5))
+    assert news_site.paths == ["/to-other-address"]
+
+
+def test_the_connected_address_is_checked_even_when_the_dns_check_passed(
+    news_site: NewsSite, monkeypatch
+) -> None:
+    # A DNS answer that changes between the check and the connection (rebinding) gains nothing.
+    monkeypatch.setattr(qa.corpus.fetch, "check_public", lambda url: None)
+    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1"):
+        fetch(news_site.url("/markets/ecb-holds-rates"), FetchLimits(timeout=5))
+    assert news_site.paths == []
+
+
+@pytest.mark.parametrize(
+    ("url", "limits", "message"),
+    [
+        ("ftp://127.0.0.1/file", OPEN, "only http and https"),
+        ("file:///etc/passwd", OPEN, "only http and https"),
+        ("http://", OPEN, "no host name"),
+        ("http://[::1", OPEN, "not a valid URL"),
+        ("/to-ftp", OPEN, "only http and https"),
+        ("/hop/9", FetchLimits(allow_private=True, max_redirects=3), "more than 3 redirects"),
+        ("/big", FetchLimits(allow_private=True, max_bytes=100_000), "larger than 100,000 bytes"),
+        ("/slow", FetchLimits(allow_private=True, timeout=0.5), "/slow"),
+        ("/missing-story", OPEN, "HTTP 404"),
+        ("http://no-such-host.invalid/", FetchLimits(timeout=5), "does not resolve"),
+    ],
+)
+def test_fetch_refusals_name_the_url(
+    news_site: NewsSite, url: str, limits: FetchLimits, message: str
+) -> None:
+    full = news_site.url(url) if url.startswith("/") else url
+    with pytest.raises(FetchError, match=message) as caught:
+        fetch(full, limits)
+    assert repr(full)[1:20] in str(caught.value) or "ftp://" in str(caught.value)
+
+
+def test_a_socket_error_outside_urllib3_is_a_fetch_error_naming_the_url(monkeypatch) -> None:
+    def reset(*args: object, **kwargs: object) -> None:
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    monkeypatch.setattr(qa.corpus.fetch, "_request", reset)
+    with pytest.raises(FetchError, match=r"'http://127\.0\.0\.1:9/a' could not be fetched"):
+        fetch("http://127.0.0.1:9/a", OPEN)

@@ -1,0 +1,95 @@
+"""Extraction of news pages (trafilatura) and feeds (feedparser), from files on disk."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.corpus.documents import ArticleError, Meta
+from qa.corpus.news import canonical_key, extract_page, looks_like_html, parse_feed
+from tests.news_site import ARTICLE_SENTENCES, BOILERPLATE, DATA
+
+
+@pytest.mark.parametrize("name", sorted(ARTICLE_SENTENCES))
+def test_extracted_text_keeps_the_article_sentences_and_none_of_the_boilerplate(name: str):
+    page = extract_page((DATA / name).read_bytes(), url="http://127.0.0.1/x")
+    for sentence in ARTICLE_SENTENCES[name]:
+        assert sentence in page.text
+    for phrase in BOILERPLATE:
+        assert phrase not in page.text, phrase
+
+
+def test_headline_is_the_title_and_not_a_line_of_the_text() -> None:
+    page = extract_page((DATA / "ecb-rates.html").read_bytes())
+    assert page.meta.title == "ECB holds interest rates steady as inflation cools"
+    assert page.meta.title not in page.text
+    assert page.text.startswith("The European Central Bank kept its deposit rate")
+
+
+def test_metadata_comes_from_the_page() -> None:
+    page = extract_page((DATA / "harbour-bridge.html").read_bytes(), url="http://127.0.0.1/x")
+    assert page.meta == Meta(
+        title="Harbour bridge reopens after two-year repair",
+        url="https://news.example.com/2025/03/12/harbour-bridge-reopens",
+        published="2025-03-12",
+        source="The Coastal Herald",
+        author="Maria Lindqvist",
+    )
+
+
+def test_page_without_canonical_url_keeps_the_fetched_url_and_the_fallback_fills_gaps() -> None:
+    fallback = Meta(author="Feed Author", source="Feed Title", published="2020-01-01")
+    page = extract_page(
+        (DATA / "heatwave.html").read_bytes(), url="http://127.0.0.1:9/h", fallback=fallback
+    )
+    assert page.meta.url == "http://127.0.0.1:9/h"
+    assert page.meta.published == "2025-06-28"  # the page's own date wins
+    assert page.meta.source == "Iberia Weekly"
+    assert page.meta.author == "Feed Author"
+
+
+@pytest.mark.parametrize(
+    "html", [b"", b"<html><body><nav>Home</nav></body></html>", b"\x00\x01\x02 binary"]
+)
+def test_page_without_article_text_is_refused_by_name(html: bytes) -> None:
+    with pytest.raises(ArticleError, match=r"'upload\.html'"):
+        extract_page(html, name="upload.html")
+
+
+def test_rss_entries_have_links_titles_and_dates() -> None:
+    data = (DATA / "rss.xml").read_bytes().replace(b"HOST", b"127.0.0.1:1")
+    feed = parse_feed(data, "http://127.0.0.1:1/rss.xml")
+    assert feed.title == "The Coastal Herald"
+    assert [(e.title, e.published) for e in feed.entries] == [
+        ("Harbour bridge reopens after two-year repair", "2025-03-12"),
+        ("Spain records its hottest June night", "2025-06-28"),
+        ("This story was taken down", "2025-06-30"),
+    ]
+    assert feed.entries[1].url == "http://127.0.0.1:1/climate/hottest-june-night"
+
+
+def test_atom_entries_have_links_titles_dates_and_authors() -> None:
+    data = (DATA / "atom.xml").read_bytes().replace(b"HOST", b"127.0.0.1:1")
+    feed = parse_feed(data, "http://127.0.0.1:1/atom.xml")
+    assert feed.title == "Daily Ledger: Markets"
+    first, second = feed.entries
+    assert first.url == "http://127.0.0.1:1/markets/ecb-holds-rates"
+    assert (first.published, first.author) == ("2025-01-30", "Jonas Weber")
+    assert second.published == "2025-06-28"  # only <updated>
+
+
+@pytest.mark.parametrize("data", [b"", b"just words", b"<html><body>page</body></html>"])
+def test_what_is_not_a_feed_is_refused_naming_the_url(data: bytes) -> None:
+    with pytest.raises(ArticleError, match="http://x/feed"):
+        parse_feed(data, "http://x/feed")
+
+
+def test_canonical_key_drops_tracking_parameters_fragment_and_host_case() -> None:
+    assert canonical_key("http://News.Example.com:80/a?utm_source=rss&id=3#top") == canonical_key(
+        "http://news.example.com/a?id=3"
+    )
+    assert canonical_key("http://a.example/x") != canonical_key("http://a.example/y")
+
+
+def test_looks_like_html() -> None:
+    assert looks_like_html(b"  <!DOCTYPE html><html>")
+    assert not looks_like_html(b"%PDF-1.7")

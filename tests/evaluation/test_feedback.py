@@ -1,0 +1,273 @@
+"""The feedback file and `qa feedback export`: votes in, gold-set candidates and misses out."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from qa.cli import app
+from qa.evaluation.datasets import load_gold
+from qa.evaluation.feedback import (
+    FeedbackLog,
+    candidate_id,
+    export,
+    feedback_record,
+    gold_questions,
+    read_feedback,
+)
+from tests.conftest import ARTICLES
+
+QUAD = ARTICLES["quad.txt"]
+WELCOMED = "Prime Minister Shigeru Ishiba welcomed the plan."
+
+
+def vote(
+    question: str,
+    helpful: bool,
+    *,
+    answer: str | None = WELCOMED,
+    doc_id: str | None = "quad",
+    sentence_index: int | None = 2,
+    evidence: str | None = WELCOMED,
+) -> dict[str, Any]:
+    return feedback_record(
+        question=question,
+        answer=answer,
+        doc_id=doc_id,
+        sentence_index=sentence_index,
+        evidence=evidence,
+        helpful=helpful,
+    )
+
+
+def test_append_writes_one_json_line_per_vote_and_creates_the_folder(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "feedback.jsonl"
+    log = FeedbackLog(path)
+    log.append(vote("Who welcomed the plan?", True))
+    log.append(vote("Who — really — welcomed it? 😀", False))
+    records, problems = read_feedback(path)
+    assert problems == []
+    assert [r["question"] for r in records] == [
+        "Who welcomed the plan?",
+        "Who — really — welcomed it? 😀",
+    ]
+    assert [r["helpful"] for r in records] == [True, False]
+    assert path.read_text(encoding="utf-8").count("\n") == 2
+
+
+def test_concurrent_appends_keep_every_line_whole(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.jsonl"
+    log = FeedbackLog(path)
+    long_question = "why " * 200  # lines of ~1 KB make torn writes visible
+
+    def worker(n: int) -> None:
+        for i in range(25):
+            log.append(vote(f"{long_question}{n}-{i}", i % 2 == 0))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    records, problems = read_feedback(path)
+    assert problems == []
+    assert len(records) == 200
+    assert len({r["question"] for r in records}) == 200
+
+
+def _append_votes(path: str, n: int, start: Any, count: int) -> None:
+    """One writer process: its own FeedbackLog (so its own lock), started with the others."""
+    log = FeedbackLog(Path(path))
+    start.wait()
+    for i in range(count):
+        log.append(vote(f"{'why ' * 200}{n}-{i}", i % 2 == 0))
+
+
+def test_appends_from_several_processes_keep_every_line_whole(tmp_path: Path) -> None:
+    # No lock is shared between processes: O_APPEND and one write per line must keep them whole.
+    path = tmp_path / "feedback.jsonl"
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    writers = [
+        context.Process(target=_append_votes, args=(str(path), n, start, 50)) for n in range(4)
+    ]
+    for writer in writers:
+        writer.start()
+    start.set()
+    for writer in writers:
+        writer.join(120)
+    assert [w.exitcode for w in writers] == [0] * 4
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and len(lines) == 201
+    records = [json.loads(line) for line in lines[:-1]]
+    assert sorted(r["question"] for r in records) == sorted(
+        f"{'why ' * 200}{n}-{i}" for n in range(4) for i in range(50)
+    )
+
+
+def test_read_feedback_reports_lines_that_are_not_records(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.jsonl"
+    good = json.dumps(vote("q?", True))
+    path.write_text(f'{good}\nnot json\n[1, 2]\n\n{{"question": "q"}}\n{good}\n')
+    records, problems = read_feedback(path)
+    assert len(records) == 2
+    assert len(problems) == 3
+    assert ":2: not JSON" in problems[0] and ":3:" in problems[1] and ":5:" in problems[2]
+
+
+def test_export_turns_thumbs_up_into_gold_lines_that_load_gold_accepts(tmp_path: Path) -> None:
+    result = export([vote("Who welcomed the plan?", True)], texts={"quad": QUAD})
+    assert result.misses == [] and result.skipped == []
+    [line] = result.candidates
+    assert line == {
+        "id": candidate_id("Who welcomed the plan?", "quad", 2),
+        "question": "Who welcomed the plan?",
+        "answerable": True,
+        "split": "dev",
+        "doc_id": "quad",
+        "evidence": WELCOMED,
+        "tags": ["feedback"],
+    }
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    [item] = load_gold(gold, {"quad": QUAD})
+    assert item.answerable and item.doc_id == "quad"
+    assert [QUAD[s:e] for s, e in item.spans] == [WELCOMED]
+
+
+def test_export_keeps_the_latest_vote_per_question_and_sentence() -> None:
+    records = [
+        vote("Who welcomed the plan?", True),
+        vote("who  welcomed the plan?", False),  # same question, changed mind
+        vote("Where are the factories?", False, doc_id="chips", sentence_index=0),
+        vote("Where are the factories?", True, doc_id="chips", sentence_index=0),
+    ]
+    result = export(records)
+    assert [c["question"] for c in result.candidates] == ["Where are the factories?"]
+    assert [m["question"] for m in result.misses] == ["who  welcomed the plan?"]
+
+
+def test_export_of_a_thumbs_up_abstention_is_an_unanswerable_line() -> None:
+    record = vote(
+        "What is the capital of France?",
+        True,
+        answer=None,
+        doc_id=None,
+        sentence_index=None,
+        evidence=None,
+    )
+    [line] = export([record]).candidates
+    assert line["answerable"] is False
+    assert "doc_id" not in line and "evidence" not in line
+
+
+def test_export_leaves_out_known_questions_and_stale_evidence() -> None:
+    records = [
+        vote("Who welcomed the plan?", True),
+        vote("Who agreed to a summit?", True, evidence="This sentence was edited away."),
+        vote("Who else?", True, evidence=None),
+    ]
+    result = export(records, texts={"quad": QUAD}, known_questions=["WHO welcomed the plan?"])
+    assert result.candidates == []
+    assert len(result.skipped) == 3
+    assert "already in the gold set" in result.skipped[0]
+    assert "no longer in article quad" in result.skipped[1]
+    assert "no cited sentence" in result.skipped[2]
+
+
+def test_candidate_ids_are_stable_and_distinct() -> None:
+    a = candidate_id("Who welcomed the plan?", "quad", 2)
+    assert a == candidate_id(" who welcomed  the plan? ", "quad", 2)
+    assert a != candidate_id("Who welcomed the plan?", "quad", 1)
+    assert a.startswith("fb-")
+
+
+def test_gold_questions(tmp_path: Path) -> None:
+    assert gold_questions(tmp_path / "missing.jsonl") == []
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "g1", "question": "A?", "answerable": false}\n\n', encoding="utf-8")
+    assert gold_questions(gold) == ["A?"]
+
+
+@pytest.fixture
+def votes(tmp_path: Path) -> Path:
+    path = tmp_path / "feedback.jsonl"
+    log = FeedbackLog(path)
+    log.append(vote("Who welcomed the plan?", True))
+    log.append(vote("Who agreed on a summit?", False, sentence_index=1))
+    log.append(vote("Known question?", True))
+    return path
+
+
+def test_cli_export_writes_candidates_and_lists_misses(
+    votes: Path, seeds_dir: Path, tmp_path: Path
+) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "g1", "question": "Known question?", "answerable": false}\n')
+    out = tmp_path / "out" / "candidates.jsonl"
+    args = ["feedback", "export", "--file", str(votes), "--seeds", str(seeds_dir)]
+    result = CliRunner().invoke(app, [*args, "--gold", str(gold), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    [line] = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert line["question"] == "Who welcomed the plan?" and line["evidence"] == WELCOMED
+    assert "1 miss(es) to look at" in result.stderr
+    assert "Who agreed on a summit?" in result.stderr
+    assert "already in the gold set" in result.stderr
+    assert "1 candidate line(s)" in result.stderr
+    # Without --out the candidates are the standard output, ready to redirect.
+    result = CliRunner().invoke(app, [*args, "--gold", str(gold)])
+    assert result.exit_code == 0
+    assert [json.loads(x)["question"] for x in result.stdout.splitlines()] == [
+        "Who welcomed the plan?"
+    ]
+
+
+def test_cli_export_reads_the_feedback_path_setting(
+    votes: Path, seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QA_FEEDBACK_PATH", str(votes))
+    gold = tmp_path / "none.jsonl"
+    result = CliRunner().invoke(
+        app, ["feedback", "export", "--seeds", str(seeds_dir), "--gold", str(gold)]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_cli_export_without_a_feedback_file_says_so(tmp_path: Path, seeds_dir: Path) -> None:
+    missing = tmp_path / "nothing.jsonl"
+    result = CliRunner().invoke(
+        app, ["feedback", "export", "--file", str(missing), "--seeds", str(seeds_dir)]
+    )
+    assert result.exit_code == 2
+    assert "nothing has been recorded yet" in result.stderr
+
+
+@pytest.mark.parametrize("breaker", ["\u2028", "\u2029", "\x85", "\x0b", "\x1e"])
+def test_a_question_with_a_unicode_line_break_is_read_back_and_exported_whole(
+    tmp_path: Path, seeds_dir: Path, breaker: str
+) -> None:
+    question = f"Who welcomed{breaker}the plan?"
+    path = tmp_path / "feedback.jsonl"
+    log = FeedbackLog(path)
+    log.append(vote(question, True))
+    log.append(vote("Who agreed on a summit?", True))
+    records, problems = read_feedback(path)
+    assert problems == []
+    assert [r["question"] for r in records] == [question, "Who agreed on a summit?"]
+    out = tmp_path / "candidates.jsonl"
+    args = ["feedback", "export", "--file", str(path), "--seeds", str(seeds_dir)]
+    result = CliRunner().invoke(app, [*args, "--gold", str(tmp_path / "none"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "not JSON" not in result.stderr
+    # Every line reader agrees on the lines: the break is escaped in the file.
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["question"] for x in lines] == [question, "Who agreed on a summit?"]
+    [item, _] = load_gold(out, {"quad": QUAD})
+    assert item.question == question
