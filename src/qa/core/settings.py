@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -152,3 +152,9 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Settings from the environment, read once."""
     return Settings()
+
+
+def settings_for(seeds_dir: Path | None, index_dir: Path | None, **overrides: Any) -> Settings:
+    """Settings from the environment with the given values on top (None keeps a value as is)."""
+    values = {"seeds_dir": seeds_dir, "index_dir": index_dir, **overrides}
+    return Settings().model_copy(update={k: v for k, v in values.items() if v is not None})

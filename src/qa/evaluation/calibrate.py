@@ -30,7 +30,7 @@ from qa.answer.retrieval import ALL_FEATURES
 from qa.embed.model import CachingEmbedder
 from qa.evaluation.corpora import ANSWERABLE, SampledCorpus
 from qa.evaluation.fitting import fit_logistic
-from qa.evaluation.runner import is_hit
+from qa.evaluation.scoring import is_hit
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

@@ -24,7 +24,7 @@ from qa.answer.ranker import Ranker
 from qa.answer.retrieval import ALL_FEATURES
 from qa.evaluation.datasets import EvalItem
 from qa.evaluation.fitting import fit_listwise, grouped_folds
-from qa.evaluation.runner import is_hit
+from qa.evaluation.scoring import is_hit
 from qa.service.engine import Engine
 
 if TYPE_CHECKING:

@@ -1,0 +1,82 @@
+"""`qa ask`: one question from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from qa.cli.common import IndexOpt, SeedsOpt, command_settings, open_engine
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print exactly the JSON that POST /ask returns.")
+    ] = False,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=20)] = 3,
+    doc_id: Annotated[
+        list[str] | None,
+        typer.Option("--doc-id", help="Answer only from this article (repeatable)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles published on or after YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only articles published on or before YYYY-MM-DD.")
+    ] = None,
+) -> None:
+    """Answer one question from the command line."""
+    from pydantic import ValidationError
+
+    from qa.answer.filters import ArticleFilter, UnknownArticles
+    from qa.service.schemas import AnswerSpanOut, AskRequest, AskResponse, CitationOut
+
+    try:
+        request = AskRequest(
+            question=question, top_k=top_k, doc_ids=doc_id or None, since=since, until=until
+        )
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'question'}: {e['msg']}"
+            for e in error.errors()
+        ]
+        raise typer.BadParameter("; ".join(problems)) from None
+    where = ArticleFilter(
+        frozenset(request.doc_ids) if request.doc_ids else None, request.since, request.until
+    )
+    engine = open_engine(command_settings(seeds, index))
+    try:
+        answer = engine.ask(question, top_k, where)
+    except UnknownArticles as error:
+        raise typer.BadParameter(str(error), param_hint="--doc-id") from None
+    if as_json:
+        out = AskResponse(
+            question=answer.question,
+            answer=answer.text,
+            confidence=round(answer.confidence, 4),
+            citations=[CitationOut(**asdict(c)) for c in answer.citations],
+            answer_span=AnswerSpanOut(**asdict(answer.answer_span)) if answer.answer_span else None,
+            took_ms=answer.took_ms,
+        )
+        typer.echo(out.model_dump_json())
+        return
+    if answer.text is None:
+        typer.echo(f"No answer in these articles (confidence {answer.confidence:.2f}).")
+        if answer.citations:
+            typer.echo("\nClosest sentences (not answers):")
+    else:
+        short = f"short answer: {answer.answer_span.text}\n" if answer.answer_span else ""
+        typer.echo(f"{answer.text}\n{short}\nconfidence {answer.confidence:.2f}\n\nCitations:")
+    for i, c in enumerate(answer.citations, 1):
+        said = ", ".join(x for x in (c.source, c.published and c.published[:10]) if x)
+        typer.echo(
+            f"  [{i}] {c.title}{' — ' + said if said else ''} ({c.doc_id}, sentence "
+            f"{c.sentence_index}, chars {c.start}-{c.end}, score {c.score:.2f})"
+        )
+        if c.url:
+            typer.echo(f"      {c.url}")
+        typer.echo(f"      {c.text}")

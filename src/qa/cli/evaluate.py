@@ -1,0 +1,171 @@
+"""`qa eval`: score answers on a question set, write reports, gate on thresholds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from qa.cli.common import DEFAULT_DATASETS, DEFAULT_GOLD, SeedsOpt, command_settings, err
+
+if TYPE_CHECKING:
+    from qa.core.settings import Settings
+    from qa.evaluation.datasets import EvalItem
+    from qa.evaluation.runner import EvalRun
+
+DEFAULT_THRESHOLDS = Path("eval/thresholds.toml")
+DEFAULT_REPORTS = Path("eval/reports")
+
+
+def eval_(
+    seeds: SeedsOpt = None,
+    gold: Annotated[Path, typer.Option(help="Gold question file (JSON lines).")] = DEFAULT_GOLD,
+    squad: Annotated[
+        Path | None, typer.Option(help="Evaluate on a SQuAD-format file instead of the gold set.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Evenly sample this many questions.")
+    ] = None,
+    exclude_paragraphs_of: Annotated[
+        Path | None,
+        typer.Option(help="Skip questions whose paragraph is also in this SQuAD file."),
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option(help="Only questions of this split (dev / test).")
+    ] = None,
+    thresholds: Annotated[Path, typer.Option(help="Gate thresholds (TOML).")] = DEFAULT_THRESHOLDS,
+    no_gate: Annotated[bool, typer.Option("--no-gate", help="Report only; never fail.")] = False,
+    reports: Annotated[Path, typer.Option(help="Folder for the reports.")] = DEFAULT_REPORTS,
+    ranker: Annotated[
+        Path | None, typer.Option(help="Ranker weights to evaluate [env QA_RANKER].")
+    ] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(help="Keep the eval index here between runs instead of a temp folder."),
+    ] = None,
+    sizes: Annotated[
+        bool,
+        typer.Option(
+            "--sizes",
+            help="Report per set and corpus size (1-64 articles sampled from --datasets, plus "
+            "the seed articles with distractors) on held-out questions.",
+        ),
+    ] = False,
+    distractors: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Add this many XQuAD articles (from --datasets) beside the seeds, so the gold "
+            "questions are answered from a corpus larger than one search returns.",
+        ),
+    ] = 0,
+    datasets: Annotated[
+        Path, typer.Option(help="Folder of the SQuAD-format sets (--sizes, --distractors).")
+    ] = DEFAULT_DATASETS,
+) -> None:
+    """Score answers on the gold set (or a SQuAD file, or corpora of many sizes), write
+    reports, and gate on thresholds."""
+    from qa.evaluation.runner import run
+
+    settings = command_settings(seeds, None, ranker=ranker)
+    if sizes:
+        _eval_sizes(settings, datasets, gold, reports, cache or Path(".cache/confidence"))
+        return
+    name, texts, items = _load(settings, gold, squad, exclude_paragraphs_of, distractors, datasets)
+    if not no_gate and not thresholds.exists():
+        err(f"error: no gate thresholds at {thresholds} (give --thresholds, or --no-gate)")
+        raise typer.Exit(2)
+    name, items = _select(name, items, split, limit)
+    err(f"evaluating {len(items)} questions over {len(texts)} documents ({name})")
+    result = run(
+        name,
+        items,
+        texts,
+        settings,
+        work_dir=cache / name if cache else None,
+        source=squad or gold,
+        log=err,
+    )
+    _report(result, reports, None if no_gate else thresholds)
+
+
+def _load(
+    settings: Settings,
+    gold: Path,
+    squad: Path | None,
+    exclude_paragraphs_of: Path | None,
+    distractors: int,
+    datasets: Path,
+) -> tuple[str, dict[str, str], list[EvalItem]]:
+    """The run's name, its documents by doc_id and its questions (exit 2 when unreadable)."""
+    from qa.evaluation.datasets import DatasetError, load_gold, load_squad, squad_contexts
+
+    try:
+        if squad is not None:
+            excluded = squad_contexts(exclude_paragraphs_of) if exclude_paragraphs_of else None
+            texts, items = load_squad(squad, exclude_contexts=excluded or frozenset())
+            return squad.stem + ("-heldout" if excluded else ""), texts, items
+        from qa.corpus.documents import read_corpus
+
+        documents, problems = read_corpus(settings.seeds_dir)
+        for problem in problems:
+            err(f"skipped {problem}")
+        texts = {d.doc_id: d.text for d in documents}
+        items = load_gold(gold, texts)
+        if not distractors:
+            return "gold", texts, items
+        from qa.evaluation.corpora import xquad_distractors
+
+        texts.update(xquad_distractors(datasets, distractors))
+        return f"gold+{distractors}", texts, items
+    except (DatasetError, OSError) as error:
+        err(f"error: {error}")
+        raise typer.Exit(2) from None
+
+
+def _select(
+    name: str, items: list[EvalItem], split: str | None, limit: int | None
+) -> tuple[str, list[EvalItem]]:
+    """The questions of `split`, evenly sampled down to `limit`, and the run's name for them
+    (exit 2 when none is left)."""
+    from qa.evaluation.datasets import sample_evenly
+
+    if split:
+        items = [i for i in items if i.split == split]
+        name += f"-{split}"
+    items = sample_evenly(items, limit)
+    if limit:
+        name += f"-limit{limit}"
+    if not items:
+        err("error: no questions to evaluate")
+        raise typer.Exit(2)
+    return name, items
+
+
+def _report(result: EvalRun, reports: Path, thresholds: Path | None) -> None:
+    """Write the reports, print the table, and gate on `thresholds` (exit 1 on a failure)."""
+    from qa.evaluation.gate import gate, load_thresholds
+    from qa.evaluation.reports import table, write_reports
+
+    failures = [] if thresholds is None else gate(result, load_thresholds(thresholds))
+    json_path, md_path = write_reports(result, reports, failures)
+    if result.name == "gold":
+        (reports / "latest.md").write_text(md_path.read_text(encoding="utf-8"), encoding="utf-8")
+    typer.echo(table(result))
+    typer.echo(f"\nreports: {json_path} {md_path}")
+    if failures:
+        for failure in failures:
+            err(f"GATE FAILED: {failure}")
+        raise typer.Exit(1)
+
+
+def _eval_sizes(settings: Settings, datasets: Path, gold: Path, reports: Path, cache: Path) -> None:
+    from qa.evaluation.calibrate import build_corpora
+    from qa.evaluation.reports import write_size_reports
+    from qa.evaluation.runner import run_sizes
+
+    corpora = build_corpora(datasets, settings.seeds_dir, gold)
+    err(f"evaluating held-out questions on {len(corpora)} corpora")
+    result = run_sizes(corpora, settings, cache, log=err)
+    typer.echo(write_size_reports(result, reports))

@@ -1,0 +1,169 @@
+"""`qa train-ranker`, `qa train-confidence` and `qa train-spans`: fit the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa.cli.common import DEFAULT_DATASETS, DEFAULT_GOLD, SeedsOpt, command_settings, err
+
+DEFAULT_SQUAD = Path("../shared/datasets/squad2-dev-half/dev-v2.0.json")
+ABLATIONS = {
+    "dense": ("dense", "chunk_dense", "doc_dense", "para_dense"),
+    "neighbour dense": ("prev_dense", "next_dense", "window_dense", "window_dense_mean"),
+    "bm25": ("bm25", "window_bm25", "chunk_bm25"),
+    "coverage": (
+        "coverage",
+        "window_coverage",
+        "prev_coverage",
+        "next_coverage",
+        "bigram",
+        "novelty",
+        "best_coverage",
+    ),
+    "answer type": ("has_type", "type_match", "window_type_match"),
+    "focus, names, figures, proximity": (
+        "focus",
+        "window_focus",
+        "names",
+        "new_names",
+        "figures",
+        "proximity",
+    ),
+    "position and length": ("lead", "length"),
+}
+
+
+def train_ranker(
+    seeds: SeedsOpt = None,
+    squad: Annotated[Path, typer.Option(help="SQuAD 2.0 file to train on.")] = DEFAULT_SQUAD,
+    gold: Annotated[
+        Path, typer.Option(help="Gold file; only its dev part is used.")
+    ] = DEFAULT_GOLD,
+    gold_weight: Annotated[float, typer.Option(help="Weight of a gold dev question.")] = 5.0,
+    out: Annotated[Path, typer.Option(help="Where to write the ranker JSON.")] = Path(
+        "src/qa/answer/ranker.json"
+    ),
+    l2: Annotated[float, typer.Option(help="L2 penalty of the ranker.")] = 1e-3,
+    ablation: Annotated[
+        bool, typer.Option(help="Also cross-validate without each family.")
+    ] = False,
+    cache: Annotated[Path, typer.Option(help="Keep the training indexes here.")] = Path(
+        ".cache/train"
+    ),
+    report: Annotated[Path, typer.Option(help="Markdown report of the cross-validation.")] = Path(
+        "eval/reports/ranker-cv.md"
+    ),
+) -> None:
+    """Fit the ranker on SQuAD 2.0 + gold dev and report 5-fold CV figures; then refit the
+    confidence model for it (`qa train-confidence`)."""
+    import numpy as np
+
+    from qa.answer.retrieval import ALL_FEATURES
+    from qa.corpus.documents import read_corpus
+    from qa.evaluation.datasets import load_gold, load_squad
+    from qa.evaluation.runner import open_eval_engine
+    from qa.evaluation.train_ranker import collect, cross_validate, merge, save_ranker, train_final
+
+    settings = command_settings(seeds, None)
+    texts, items = load_squad(squad)
+    err(f"collecting candidates for {len(items)} SQuAD questions")
+    engine = open_eval_engine(texts, settings, cache / squad.stem, log=err)
+    squad_ex = collect(items, engine, "squad")
+    documents, _ = read_corpus(settings.seeds_dir)
+    gold_texts = {d.doc_id: d.text for d in documents}
+    gold_items = [i for i in load_gold(gold, gold_texts) if i.split == "dev"]
+    gold_engine = open_eval_engine(
+        gold_texts, settings, cache / "gold", embedder=engine.embedder, log=err
+    )
+    gold_ex = collect(gold_items, gold_engine, "gold-dev", weight=gold_weight)
+    ex = merge([squad_ex, gold_ex])
+    squad_q = np.arange(len(squad_ex.group))
+    rows = {"all features": cross_validate(ex, squad_q, l2)}
+    if ablation:
+        for family, names in ABLATIONS.items():
+            kept = tuple(f for f in ALL_FEATURES if f.split(":")[-1] not in names)
+            rows[f"without {family}"] = cross_validate(ex, squad_q, l2, kept)
+    meta = {
+        "trained_on": [
+            str(squad),
+            f"{gold} (dev part; weight {gold_weight})",
+        ],
+        "l2": l2,
+        "cv_squad": {k: round(v, 4) for k, v in rows["all features"].items()},
+    }
+    from qa.answer.ranker import Ranker
+
+    ranker = train_final(ex, l2, meta, Ranker.load(settings.ranker))
+    save_ranker(ranker, out)
+    keys = ["top1", "top5", "mrr"]
+    lines = [
+        f"# Ranker cross-validation ({squad.name}, 5 folds grouped by article)",
+        "",
+        "| variant | " + " | ".join(keys) + " |",
+        "|---|" + "---:|" * len(keys),
+    ]
+    for name, got in rows.items():
+        lines.append(f"| {name} | " + " | ".join(f"{got[k]:.3f}" for k in keys) + " |")
+    text = "\n".join(lines) + "\n"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(text, encoding="utf-8")
+    typer.echo(text)
+    typer.echo(f"wrote {out}; now refit its confidence model: qa train-confidence --ranker {out}")
+
+
+def train_confidence(
+    seeds: SeedsOpt = None,
+    datasets: Annotated[
+        Path, typer.Option(help="Folder of the SQuAD-format sets (read in place).")
+    ] = DEFAULT_DATASETS,
+    gold: Annotated[Path, typer.Option(help="Gold file; only its dev part is used.")] = (
+        DEFAULT_GOLD
+    ),
+    ranker: Annotated[
+        Path | None, typer.Option(help="Ranker to fit it for; default: the packaged one.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the ranker JSON.")] = Path(
+        "src/qa/answer/ranker.json"
+    ),
+    cache: Annotated[Path, typer.Option(help="Keep the corpora's indexes here.")] = Path(
+        ".cache/confidence"
+    ),
+) -> None:
+    """Fit the confidence model and abstention threshold on corpora of 1-64 articles (training
+    fold only); `qa eval --sizes` reports the held-out fold."""
+    from qa.answer.ranker import Ranker
+    from qa.evaluation.calibrate import build_corpora
+    from qa.evaluation.calibrate import train_confidence as fit
+    from qa.evaluation.train_ranker import save_ranker
+
+    settings = command_settings(seeds, None, ranker=ranker)
+    corpora = build_corpora(datasets, settings.seeds_dir, gold)
+    err(f"fitting confidence on {len(corpora)} corpora")
+    fitted = fit(Ranker.load(settings.ranker), settings, corpora, cache, log=err)
+    save_ranker(fitted, out)
+    typer.echo(f"threshold {fitted.abstain_threshold}; wrote {out}")
+
+
+def train_spans(
+    squad: Annotated[
+        list[Path] | None, typer.Option(help="SQuAD-format file to train on (repeatable).")
+    ] = None,
+    heldout: Annotated[
+        Path | None, typer.Option(help="Never-tuned held-out set (its shared paragraphs dropped).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the scorer JSON.")] = Path(
+        "src/qa/answer/spans.json"
+    ),
+    report: Annotated[Path, typer.Option(help="Markdown report of the figures.")] = Path(
+        "eval/reports/spans-cv.md"
+    ),
+) -> None:
+    """Fit the short-answer scorer on SQuAD-format answers; report CV and held-out figures."""
+    from qa.evaluation.span_train import DEFAULT_HELDOUT, DEFAULT_TRAIN, run
+
+    files = squad or list(DEFAULT_TRAIN)
+    typer.echo(run(files, heldout or (None if squad else DEFAULT_HELDOUT), out, report, err))
+    typer.echo(f"wrote {out}")
