@@ -23,7 +23,8 @@ from qa.cli import app
 from qa.core.settings import Settings
 from qa.evaluation.corpora import xquad_distractors
 from qa.evaluation.datasets import load_gold
-from qa.evaluation.runner import EvalRun, gate, load_thresholds, run
+from qa.evaluation.gate import gate, load_thresholds
+from qa.evaluation.runner import EvalRun, run
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,8 @@ pytest.importorskip("pymilvus")
 from qa.core.settings import Settings
 from qa.corpus.documents import read_corpus
 from qa.evaluation.datasets import load_gold
-from qa.evaluation.runner import gate, load_thresholds, run
+from qa.evaluation.gate import gate, load_thresholds
+from qa.evaluation.runner import run
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.e2e

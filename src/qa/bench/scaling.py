@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qa.bench.context import Context, seed_sentences, write_corpus
 from qa.bench.loadgen import percentile
 from qa.index.stores.faiss import HNSW_EF_CONSTRUCTION, HNSW_M
 
@@ -132,64 +133,89 @@ def curve(
         found, lat = _timed_search(flat, qs)
         row["flat"] = {"recall@10": recall_at_k(found, truth), **lat, "build_s": 0.0}
         del flat
-
         for m, ef_construction in HNSW_VARIANTS:
-            faiss.omp_set_num_threads(threads)
-            hnsw = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
-            hnsw.hnsw.efConstruction = ef_construction
-            started = time.perf_counter()
-            hnsw.add(base)
-            build_s = time.perf_counter() - started
-            faiss.omp_set_num_threads(1)
-            sweep = []
-            for ef in EF_SWEEP:
-                hnsw.hnsw.efSearch = ef
-                found, lat = _timed_search(hnsw, qs)
-                sweep.append({"efSearch": ef, "recall@10": recall_at_k(found, truth), **lat})
-                if _enough(sweep[-1]):
-                    break
-            entry: dict[str, Any] = {
-                "M": m,
-                "efConstruction": ef_construction,
-                "build_s": round(build_s, 2),
-                "sweep": sweep,
-                "chosen": _chosen(sweep),
-            }
-            if rss_size is not None and n == rss_size and entry["chosen"] is not None:
-                hnsw.hnsw.efSearch = int(entry["chosen"]["efSearch"])
-                entry["server_rss"] = _rss_probe(hnsw, qs, log)
+            probe = rss_size is not None and n == rss_size
+            entry = _hnsw(base, qs, truth, m, ef_construction, threads, log if probe else None)
             row[f"hnsw_m{m}_efc{ef_construction}"] = entry
-            del hnsw
-
-        faiss.omp_set_num_threads(threads)
-        # ~4·sqrt(n) lists, each trained on >= 40 points (FAISS's own rule of thumb).
-        nlist = max(4, min(int(4 * math.sqrt(n)), n // 40))
-        quantizer = faiss.IndexFlatIP(dim)
-        ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        started = time.perf_counter()
-        sample = base[np.random.default_rng(1).choice(n, min(n, 40 * nlist), replace=False)]
-        ivf.train(sample)
-        ivf.add(base)
-        build_s = time.perf_counter() - started
-        faiss.omp_set_num_threads(1)
-        sweep = []
-        for nprobe in NPROBE_SWEEP:
-            if nprobe > nlist:
-                break
-            ivf.nprobe = nprobe
-            found, lat = _timed_search(ivf, qs)
-            sweep.append({"nprobe": nprobe, "recall@10": recall_at_k(found, truth), **lat})
-            if _enough(sweep[-1]):
-                break
-        row["ivf_flat"] = {
-            "nlist": nlist,
-            "build_s": round(build_s, 2),
-            "sweep": sweep,
-            "chosen": _chosen(sweep),
-        }
-        del ivf, quantizer, base
+        row["ivf_flat"] = _ivf_flat(base, qs, truth, threads)
+        del base
         out["sizes"][str(n)] = row
     return out
+
+
+def _hnsw(
+    base: NDArray[np.float32],
+    qs: NDArray[np.float32],
+    truth: NDArray[np.int64],
+    m: int,
+    ef_construction: int,
+    threads: int,
+    rss_log: Callable[[str], None] | None,
+) -> dict[str, Any]:
+    """An HNSW graph over `base`: build time and the efSearch sweep (and, given `rss_log`, the
+    resident memory of a server-like process at the chosen efSearch)."""
+    import faiss
+
+    faiss.omp_set_num_threads(threads)
+    hnsw = faiss.IndexHNSWFlat(base.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = ef_construction
+    started = time.perf_counter()
+    hnsw.add(base)
+    build_s = time.perf_counter() - started
+    faiss.omp_set_num_threads(1)
+    sweep = []
+    for ef in EF_SWEEP:
+        hnsw.hnsw.efSearch = ef
+        found, lat = _timed_search(hnsw, qs)
+        sweep.append({"efSearch": ef, "recall@10": recall_at_k(found, truth), **lat})
+        if _enough(sweep[-1]):
+            break
+    entry: dict[str, Any] = {
+        "M": m,
+        "efConstruction": ef_construction,
+        "build_s": round(build_s, 2),
+        "sweep": sweep,
+        "chosen": _chosen(sweep),
+    }
+    if rss_log is not None and entry["chosen"] is not None:
+        hnsw.hnsw.efSearch = int(entry["chosen"]["efSearch"])
+        entry["server_rss"] = _rss_probe(hnsw, qs, rss_log)
+    return entry
+
+
+def _ivf_flat(
+    base: NDArray[np.float32], qs: NDArray[np.float32], truth: NDArray[np.int64], threads: int
+) -> dict[str, Any]:
+    """An IVF-Flat index over `base`: build (training included) time and the nprobe sweep."""
+    import faiss
+
+    n, dim = base.shape
+    faiss.omp_set_num_threads(threads)
+    # ~4·sqrt(n) lists, each trained on >= 40 points (FAISS's own rule of thumb).
+    nlist = max(4, min(int(4 * math.sqrt(n)), n // 40))
+    quantizer = faiss.IndexFlatIP(dim)
+    ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    started = time.perf_counter()
+    sample = base[np.random.default_rng(1).choice(n, min(n, 40 * nlist), replace=False)]
+    ivf.train(sample)
+    ivf.add(base)
+    build_s = time.perf_counter() - started
+    faiss.omp_set_num_threads(1)
+    sweep = []
+    for nprobe in NPROBE_SWEEP:
+        if nprobe > nlist:
+            break
+        ivf.nprobe = nprobe
+        found, lat = _timed_search(ivf, qs)
+        sweep.append({"nprobe": nprobe, "recall@10": recall_at_k(found, truth), **lat})
+        if _enough(sweep[-1]):
+            break
+    return {
+        "nlist": nlist,
+        "build_s": round(build_s, 2),
+        "sweep": sweep,
+        "chosen": _chosen(sweep),
+    }
 
 
 PROBE = """
@@ -224,3 +250,33 @@ def _rss_probe(index: Any, queries: NDArray[np.float32], log: Callable[[str], No
     result = json.loads(done.stdout.strip().splitlines()[-1])
     log(f"scaling: server-like process over {index.ntotal} vectors peaks at {result['rss_mb']} MB")
     return result
+
+
+def _squad_sentences(ctx: Context) -> list[str]:
+    squad = ctx.config.squad
+    if squad is None or not squad.is_file() or ctx.config.squad_articles:
+        return []
+    from qa.evaluation.datasets import load_squad
+
+    texts, _ = load_squad(squad)
+    return seed_sentences(write_corpus(texts, ctx.work / "squad-sentences"))
+
+
+def measure_scaling(ctx: Context) -> None:
+    """The `scaling` section of `qa bench`: `curve` over vectors shaped like this run's."""
+    real = ctx.real_vectors
+    if real is None:
+        # The shape of the synthetic vectors is only as good as the covariance behind it: take
+        # the squad2-dev-half sentences (thousands) when present, else the seed sentences.
+        texts = _squad_sentences(ctx) or (seed_sentences(ctx.config.seeds) + ctx.questions)
+        real = ctx.embedder(ctx.config.encoder).encode(texts)
+    sizes = ctx.config.scaling_sizes
+    ctx.results["scaling"] = curve(
+        real,
+        sizes,
+        queries=ctx.config.scaling_queries,
+        rss_size=max(sizes) if sizes else None,
+        threads=ctx.threads,
+        log=ctx.log,
+    )
+    ctx.results["scaling"]["real_vectors"] = len(real)

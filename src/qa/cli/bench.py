@@ -40,8 +40,8 @@ def bench(
     ] = None,
 ) -> None:
     """Measure latency, throughput, build speed, cold start, memory and index scaling."""
-    from qa.bench import BenchConfig, run_bench
-    from qa.bench.suite import SECTIONS
+    from qa.bench.context import SECTIONS, BenchConfig
+    from qa.bench.suite import run_bench
 
     settings = command_settings(None, None)
     values: dict[str, Any] = {

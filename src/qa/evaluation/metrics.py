@@ -138,16 +138,34 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float]:
         "latency_p50_ms": percentile([o.latency_ms for o in outcomes], 50),
         "latency_p95_ms": percentile([o.latency_ms for o in outcomes], 95),
     }
+    metrics |= _abstention_by_tag(unanswerable)
+    metrics |= _confidence_of_right(answerable, unanswerable)
+    return metrics
+
+
+def _abstention_by_tag(unanswerable: Sequence[Outcome]) -> dict[str, float]:
+    """Abstention recall per kind of unanswerable question (kinds with no question left out)."""
+    metrics = {}
     for tag in ("off-topic", "near-topic", "left-out", "unanswerable"):
         tagged = [o for o in unanswerable if tag in o.tags]
         if tagged:
             metrics[f"abstention_recall_{tag.replace('-', '_')}"] = _share(
                 sum(not o.answered for o in tagged), len(tagged)
             )
+    return metrics
+
+
+def _confidence_of_right(
+    answerable: Sequence[Outcome], unanswerable: Sequence[Outcome]
+) -> dict[str, float]:
+    """The median confidence of right answers, and how well it ranks them above unanswerable
+    questions."""
     right = [o for o in answerable if o.top_correct]
-    metrics["median_confidence_right"] = (
-        float(np.median([o.confidence for o in right])) if right else float("nan")
-    )
+    metrics = {
+        "median_confidence_right": (
+            float(np.median([o.confidence for o in right])) if right else float("nan")
+        )
+    }
     # Does confidence put right answers above questions the articles cannot answer? SQuAD 2.0's
     # own unanswerable questions (tag "unanswerable"), written to mislead, are scored apart.
     for name, negatives in (
