@@ -7,16 +7,12 @@ from pathlib import Path
 import pytest
 
 from qa.corpus.documents import read_corpus
-from qa.index.index import (
-    CURRENT,
-    MANIFEST,
-    Chunking,
-    IndexUnavailable,
-    build,
-    ensure_index,
-    load,
-    publish,
-)
+from qa.index.build import build
+from qa.index.chunking import Chunking
+from qa.index.ensure import ensure_index
+from qa.index.errors import IndexUnavailable
+from qa.index.layout import CURRENT, MANIFEST
+from qa.index.storage import load, publish
 from tests.conftest import FakeEmbedder
 
 DEFAULT_CHUNKING = Chunking()
@@ -58,12 +54,12 @@ def test_round_trip_build_save_load_search(seeds_dir: Path, tmp_path: Path, fake
         loaded.sentence_text(int(rows[0][0])) == "Prime Minister Shigeru Ishiba welcomed the plan."
     )
     manifest = loaded.manifest
-    assert manifest["chunking"] == {"size": 2, "overlap": 1}
-    assert manifest["model"]["weights_sha256"] == "f" * 64
-    assert manifest["model"]["dimension"] == 16 and manifest["model"]["normalized"] is True
-    assert set(manifest["articles"]) == {"chips", "quad"}
-    assert {"numpy", "faiss-cpu", "sentence-transformers"} <= set(manifest["libraries"])
-    assert manifest["built_at"] and manifest["files"]
+    assert manifest.chunking == Chunking(2, 1)
+    assert manifest.model.weights_sha256 == "f" * 64
+    assert manifest.model.dimension == 16 and manifest.model.normalized is True
+    assert set(manifest.articles) == {"chips", "quad"}
+    assert {"numpy", "faiss-cpu", "sentence-transformers"} <= set(manifest.libraries)
+    assert manifest.built_at and manifest.files
 
 
 def test_unchanged_corpus_is_a_no_op(seeds_dir: Path, tmp_path: Path, fake_embedder) -> None:
@@ -115,7 +111,7 @@ def test_crash_mid_build_leaves_the_old_index(
     def boom(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("qa.index.index.Lexical.save", boom)
+    monkeypatch.setattr("qa.index.storage.Lexical.save", boom)
     with pytest.raises(KeyboardInterrupt):
         ensure(seeds_dir, index_dir, fake_embedder)
     assert os.readlink(index_dir / CURRENT) == version

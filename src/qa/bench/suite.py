@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from qa.embed.model import Embedder
     from qa.evaluation.datasets import EvalItem
-    from qa.index.index import Index
+    from qa.index.model import Index
 
 SECTIONS = ("encoders", "inproc", "build", "http", "scaling")
 DEFAULT_QUESTIONS = (

@@ -49,7 +49,7 @@ def err(message: str) -> None:
 def open_engine(settings: Settings) -> Any:
     """Load model and index (building the index when needed), reporting on stderr."""
     from qa.embed.model import ModelError
-    from qa.index.index import IndexUnavailable
+    from qa.index.errors import IndexUnavailable
     from qa.service.engine import Engine
 
     try:
@@ -105,7 +105,7 @@ def index(
             err(f"{len(bad)} article(s) cannot be indexed (--strict)")
             raise typer.Exit(1)
     from qa.embed.model import ModelError
-    from qa.index.index import IndexUnavailable
+    from qa.index.errors import IndexUnavailable
     from qa.service.engine import ModelLoader, prepare_index
 
     try:
@@ -581,7 +581,7 @@ def serve_workers(settings: Settings) -> None:
 
     from qa.core.runtime import resolve_threads
     from qa.embed.model import ModelError
-    from qa.index.index import IndexUnavailable
+    from qa.index.errors import IndexUnavailable
     from qa.service.engine import ModelLoader, prepare_index
 
     try:
