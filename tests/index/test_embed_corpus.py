@@ -12,8 +12,9 @@ import pytest
 from qa.corpus.documents import Document, read_corpus
 from qa.embed.model import ModelInfo
 from qa.index.build import build
+from qa.index.checkpoints import RESUME_DIR
 from qa.index.chunking import Chunking
-from qa.index.embed_corpus import RESUME_DIR, article_texts
+from qa.index.embed_corpus import article_texts
 from qa.index.ensure import ensure_index
 from qa.index.model import Index
 from tests.conftest import FakeEmbedder

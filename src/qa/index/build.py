@@ -106,7 +106,7 @@ def build(
 
     Articles are embedded `group_texts` texts at a time; with `resume_dir`, each group is
     checkpointed there and checkpoints of an interrupted build are reused (see embed_corpus).
-    The vectors go to `store` (default FAISS, see `qa.index.stores.registry`).
+    The vectors go to `store` (default: `registry.default()`).
     `fresh` holds vectors embedded beforehand (`embed_articles`), used like reusable ones.
     """
     started = time.perf_counter()

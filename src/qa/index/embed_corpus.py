@@ -3,7 +3,7 @@
 `qa index` on a large corpus runs for hours; an interruption (Ctrl-C, SIGKILL, out of memory)
 must not throw that work away. Articles are embedded a group at a time (at most `group_texts`
 sentences and chunks, sorted by length within the group so batches carry little padding); each
-finished group is written durably to the resume folder::
+finished group is written durably to the resume folder (see `checkpoints`)::
 
     index/.embedding/<weights sha256[:16]>-c<chunk size>-o<overlap>/part-000001.npz
 
@@ -20,10 +20,6 @@ vector arrays of the whole corpus are still assembled, since they are the index.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import re
-import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -33,19 +29,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.core.cancel import checkpoint
-from qa.corpus.seeds import fsync_dir
+from qa.index.checkpoints import Checkpoints
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from qa.corpus.documents import Document
-    from qa.embed.model import Embedder, ModelInfo
+    from qa.embed.model import Embedder
     from qa.index.chunking import Chunking
 
 GROUP_TEXTS = 2048  # sentences + chunks per group: ~3 MB of 384-d vectors per checkpoint
-RESUME_DIR = ".embedding"
-_FORMAT = 2  # 2: articles keyed by texts_key, not the file's sha256
-_PART = re.compile(r"part-(\d{6})\.npz")
 
 # (texts_key, sentence vectors, chunk vectors) by doc_id, as `build.reusable` returns them.
 Reusable = Mapping[str, tuple[str, "NDArray[np.float32]", "NDArray[np.float32]"]]
@@ -89,11 +82,6 @@ def texts_key(doc: Document, chunking: Chunking) -> str:
     return digest.hexdigest()
 
 
-def discard_checkpoints(resume_dir: Path) -> None:
-    """Remove the resume folder (once the index holding its vectors is published)."""
-    shutil.rmtree(resume_dir, ignore_errors=True)
-
-
 def embed_corpus(
     documents: Sequence[Document],
     embedder: Embedder,
@@ -116,7 +104,7 @@ def embed_corpus(
     table = _Table(documents, chunking, model.dimension)
     keys = [texts_key(d, chunking) if reuse or resume_dir else "" for d in documents]
     reused = table.take_reused(reuse, keys)
-    checkpoints = None if resume_dir is None else _Checkpoints(resume_dir, model, chunking, log)
+    checkpoints = None if resume_dir is None else Checkpoints(resume_dir, model, chunking, log)
     resumed = bad = 0
     if checkpoints is not None:
         resumed = table.take_checkpointed(checkpoints, keys)
@@ -176,7 +164,7 @@ class _Table:
                 self.put(pos, old[1], old[2])
         return int(self.done.sum())
 
-    def take_checkpointed(self, checkpoints: _Checkpoints, keys: list[str]) -> int:
+    def take_checkpointed(self, checkpoints: Checkpoints, keys: list[str]) -> int:
         """Place the vectors checkpointed for articles still missing; the number placed."""
         wanted = {
             (d.doc_id, keys[pos]): pos for pos, d in enumerate(self.documents) if not self.done[pos]
@@ -197,7 +185,7 @@ class _Table:
         pending: list[int],
         embedder: Embedder,
         keys: list[str],
-        checkpoints: _Checkpoints | None,
+        checkpoints: Checkpoints | None,
         group_texts: int,
         batch_size: int,
         progress: bool,
@@ -270,124 +258,3 @@ def _encode(
         part = order[lo : lo + step]
         out[part] = embedder.encode([texts[i] for i in part], batch_size=batch_size)
     return out
-
-
-class _Checkpoints:
-    """The part files of one model and chunking under the resume folder."""
-
-    def __init__(
-        self,
-        resume_dir: Path,
-        model: ModelInfo,
-        chunking: Chunking,
-        log: Callable[[str], None],
-    ) -> None:
-        self.root = resume_dir
-        self.folder = (
-            resume_dir / f"{model.weights_sha256[:16]}-c{chunking.size}-o{chunking.overlap}"
-        )
-        # Checked in every file: a folder name alone could be copied or collide.
-        self.meta = {
-            "format": _FORMAT,
-            "weights_sha256": model.weights_sha256,
-            "dimension": model.dimension,
-            "chunking": asdict(chunking),
-        }
-        self.log = log
-        self.bad = 0
-        self.next_part = 1
-        self.enabled = True
-
-    def read(self) -> Iterator[tuple[str, str, NDArray[np.float32], NDArray[np.float32]]]:
-        """(doc_id, texts_key, sentence vectors, chunk vectors) of every intact checkpoint."""
-        if not self.folder.is_dir():
-            return
-        for path in sorted(self.folder.iterdir()):
-            match = _PART.fullmatch(path.name)
-            if match is None:
-                if path.name.endswith(".tmp"):  # a write cut short; the build lock is ours
-                    path.unlink(missing_ok=True)
-                continue
-            self.next_part = max(self.next_part, int(match[1]) + 1)
-            try:
-                articles = self._load(path)
-            except Exception:  # truncated, garbage, another model: all mean "embed again"
-                self.bad += 1
-                continue
-            yield from articles
-
-    def _load(self, path: Path) -> list[tuple[str, str, NDArray[np.float32], NDArray[np.float32]]]:
-        with np.load(path, allow_pickle=False) as data:
-            if json.loads(str(data["meta"])) != self.meta:
-                raise ValueError(f"{path} was made by another model or chunking")
-            doc_ids = [str(x) for x in data["doc_ids"]]
-            shas = [str(x) for x in data["texts_key"]]
-            s_counts = data["sentence_counts"].astype(np.int64)
-            c_counts = data["chunk_counts"].astype(np.int64)
-            sentences = np.asarray(data["sentences"], dtype=np.float32)
-            chunks = np.asarray(data["chunks"], dtype=np.float32)
-        dim = self.meta["dimension"]
-        if not (
-            len(doc_ids) == len(shas) == len(s_counts) == len(c_counts)
-            and sentences.shape == (int(s_counts.sum()), dim)
-            and chunks.shape == (int(c_counts.sum()), dim)
-        ):
-            raise ValueError(f"{path} is inconsistent")
-        s_first = np.concatenate([[0], np.cumsum(s_counts)])
-        c_first = np.concatenate([[0], np.cumsum(c_counts)])
-        return [
-            (
-                doc_ids[i],
-                shas[i],
-                sentences[s_first[i] : s_first[i + 1]],
-                chunks[c_first[i] : c_first[i + 1]],
-            )
-            for i in range(len(doc_ids))
-        ]
-
-    def write(
-        self,
-        articles: list[tuple[str, str]],
-        vectors: NDArray[np.float32],
-        sentence_counts: NDArray[np.int64],
-        chunk_counts: NDArray[np.int64],
-    ) -> None:
-        """Store one group, (doc_id, texts_key) per article, durably as the next part;
-        `vectors` hold each article's sentences then its chunks, article after article."""
-        if not self.enabled:
-            return
-        rows = np.stack([sentence_counts, chunk_counts], axis=1).ravel()
-        pieces = np.split(vectors, np.cumsum(rows)[:-1])
-        dim = vectors.shape[1]
-        empty = np.zeros((0, dim), np.float32)
-        sentences = np.concatenate([empty, *pieces[0::2]])
-        chunks = np.concatenate([empty, *pieces[1::2]])
-        target = self.folder / f"part-{self.next_part:06d}.npz"
-        temp = self.folder / f".{target.name}.{os.getpid()}.tmp"
-        try:
-            fresh = not self.folder.is_dir()
-            self.folder.mkdir(parents=True, exist_ok=True)
-            if fresh:
-                fsync_dir(self.root)
-                fsync_dir(self.root.parent)
-            with temp.open("wb") as handle:
-                np.savez(
-                    handle,
-                    meta=np.array(json.dumps(self.meta, sort_keys=True)),
-                    doc_ids=np.array([doc_id for doc_id, _ in articles], dtype=str),
-                    texts_key=np.array([key for _, key in articles], dtype=str),
-                    sentence_counts=np.asarray(sentence_counts, dtype=np.int64),
-                    chunk_counts=np.asarray(chunk_counts, dtype=np.int64),
-                    sentences=sentences,
-                    chunks=chunks,
-                )
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-            fsync_dir(self.folder)
-        except OSError as err:  # checkpoints only save time; the build itself can go on
-            temp.unlink(missing_ok=True)
-            self.enabled = False
-            self.log(f"cannot write embedding checkpoints to {self.folder} ({err}); continuing")
-            return
-        self.next_part += 1

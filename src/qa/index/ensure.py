@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from qa.corpus.documents import fingerprint_files, read_corpus
 from qa.index.build import build
-from qa.index.embed_corpus import RESUME_DIR, discard_checkpoints
+from qa.index.checkpoints import RESUME_DIR, discard_checkpoints
 from qa.index.errors import IndexUnavailable
 from qa.index.freshness import stale_reasons
 from qa.index.layout import CURRENT

@@ -22,7 +22,7 @@ def stale_reasons(
     store: StoreBackend | None = None,
 ) -> list[str]:
     """Why an index with `manifest` does not match the seeds, model (or its weights hash),
-    chunking and store backend (`store`, default FAISS); [] if it does."""
+    chunking and store backend (`store`, default: `registry.default()`); [] if it does."""
     if manifest is None:
         return ["no index yet"]
     reasons = []

@@ -55,7 +55,8 @@ class Manifest:
     """What an index was built from and how (`manifest.json`), as typed attributes.
 
     `store` is the store backend's own record (written by its `build`, read by its `open`,
-    `stale_reason` and `release`); its "backend" entry names the backend.
+    `stale_reason` and `release`); its "backend" entry (every format-3 manifest has it) names
+    the backend.
     """
 
     model: ModelRecord
@@ -74,8 +75,8 @@ class Manifest:
 
     @property
     def backend(self) -> str:
-        """The store backend's name ("faiss" in manifests that predate the field)."""
-        return str(self.store.get("backend", "faiss"))
+        """The store backend's name."""
+        return str(self.store["backend"])
 
     def with_files(self, files: Mapping[str, str]) -> Manifest:
         return replace(self, files=dict(files))
@@ -164,7 +165,7 @@ def _parse(data: dict[str, Any]) -> Manifest:
             similarity=str(model["similarity"]),
         ),
         chunking=Chunking(int(data["chunking"]["size"]), int(data["chunking"]["overlap"])),
-        store=dict(data["store"]),
+        store=_store_record(data["store"]),
         articles={str(k): str(v) for k, v in data["articles"].items()},
         sources={str(k): str(v) for k, v in data["sources"].items()},
         counts=Counts(**{k: int(v) for k, v in data["counts"].items()}),
@@ -176,6 +177,12 @@ def _parse(data: dict[str, Any]) -> Manifest:
         # A digest that is not a string vouches for nothing: the file then counts as unlisted.
         files={str(k): v for k, v in data["files"].items() if isinstance(v, str)},
     )
+
+
+def _store_record(record: object) -> dict[str, Any]:
+    if not isinstance(record, dict) or not isinstance(record.get("backend"), str):
+        raise ValueError("the store record does not name its backend")
+    return dict(record)
 
 
 def read_json(folder: Path) -> dict[str, Any] | None:

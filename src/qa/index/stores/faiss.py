@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from qa.index.stores.base import Contents, Stores, VectorStore
+from qa.index.stores.base import Contents, StoreBackend, Stores, VectorStore
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -185,3 +185,7 @@ def _faiss(table: VectorStore) -> FaissStore:
     if not isinstance(table, FaissStore):
         raise TypeError(f"the FAISS backend cannot save a {type(table).__name__}")
     return table
+
+
+if TYPE_CHECKING:
+    _implements: type[StoreBackend] = FaissBackend  # mypy checks it against the interface

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from qa.index.errors import IndexUnavailable
-from qa.index.stores.base import Contents, Stores, StoreUnavailable
+from qa.index.stores.base import Contents, StoreBackend, Stores, StoreUnavailable
 from qa.index.stores.milvus_collection import (
     CHUNK,
     HNSW_EF_CONSTRUCTION,
@@ -338,3 +338,7 @@ def _articles(documents: Sequence[Document], chunking: Chunking) -> list[Article
         first_sentence += len(spans)
         first_chunk += len(chunks)
     return out
+
+
+if TYPE_CHECKING:
+    _implements: type[StoreBackend] = MilvusBackend  # mypy checks it against the interface

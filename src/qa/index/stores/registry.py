@@ -48,7 +48,7 @@ def default() -> StoreBackend:
 def for_record(record: Mapping[str, Any], configured: StoreBackend | None) -> StoreBackend:
     """The backend to open an index whose manifest has store `record`: `configured` if it is
     the same backend, else one made from the record (e.g. reconnecting to its URI)."""
-    name = str(record.get("backend", DEFAULT))
+    name = str(record["backend"])
     if configured is not None and configured.name == name:
         return configured
     return backend_class(name).from_record(record)
