@@ -19,7 +19,7 @@ from typing import Any
 import uvicorn
 
 import qa.corpus.seeds
-import qa.index.index
+import qa.index.storage
 import qa.service.engine
 from qa.core.settings import Settings
 from qa.service.app import SHUTDOWN_GRACE_SECONDS, create_app
@@ -32,8 +32,8 @@ PHASES: dict[str, tuple[Any, str, bool]] = {
     "seed-temp-written": (qa.corpus.seeds.os, "replace", False),  # temp file fsynced, not renamed
     "seed-renamed": (qa.corpus.seeds, "fsync_dir", False),  # renamed, folder not yet fsynced
     "seed-durable": (qa.service.engine, "build", False),  # article durable, index not updated
-    "index-staged": (qa.index.index, "save", True),  # new index written, not renamed into place
-    "index-published": (qa.index.index, "_prune", False),  # `current` swapped, engine not yet
+    "index-staged": (qa.index.storage, "save", True),  # new index written, not renamed into place
+    "index-published": (qa.index.storage, "prune", False),  # `current` swapped, engine not yet
     "engine-swapped": (qa.service.engine.Engine, "swap", True),  # serving it, response not sent
 }
 

@@ -9,7 +9,8 @@ from qa.answer.answerer import Answerer, needs_context
 from qa.answer.ranker import Ranker
 from qa.answer.retrieval import Retriever
 from qa.corpus.documents import make_document
-from qa.index.index import Chunking, build
+from qa.index.build import build
+from qa.index.chunking import Chunking
 from tests.conftest import FakeEmbedder
 
 SIMPLE = ("dense", "bm25", "coverage")

@@ -20,7 +20,8 @@ from qa.corpus.seeds import (
     seed_files,
     write_seed,
 )
-from qa.index.index import CURRENT, MANIFEST, load
+from qa.index.layout import CURRENT, MANIFEST
+from qa.index.storage import load
 from qa.service.engine import DocIdTaken, Engine, IndexUpdateFailed, prepare_index
 from tests.conftest import FakeEmbedder
 

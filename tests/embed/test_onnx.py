@@ -17,7 +17,10 @@ from qa.corpus.documents import read_corpus
 from qa.embed import model as embed
 from qa.embed.model import BUNDLED_WEIGHTS_SHA256, ModelError, ModelInfo
 from qa.embed.onnx import EXPORT_META, Exported, _cached, export_encoder
-from qa.index.index import Chunking, build, stale_reasons
+from qa.index.build import build
+from qa.index.chunking import Chunking
+from qa.index.freshness import stale_reasons
+from qa.index.manifest import Counts, Manifest, ModelRecord
 from qa.service.engine import ModelLoader
 from tests.conftest import SEEDS
 
@@ -51,15 +54,15 @@ def test_altered_weights_are_refused_before_export(tmp_path: Path, monkeypatch) 
 
 def test_manifest_records_the_encoder(seeds_dir: Path, fake_embedder) -> None:
     docs, _ = read_corpus(seeds_dir)
-    model = build(docs, TaggedEmbedder(fake_embedder), Chunking()).manifest["model"]
-    assert model["encoder"] == "onnx-int8"
-    assert model["weights_sha256"] == "a" * 64 and model["source_weights_sha256"] == "f" * 64
+    model = build(docs, TaggedEmbedder(fake_embedder), Chunking()).manifest.model
+    assert model.encoder == "onnx-int8"
+    assert model.weights_sha256 == "a" * 64 and model.source_weights_sha256 == "f" * 64
 
 
 def test_torch_manifest_records_its_own_weights(seeds_dir: Path, fake_embedder) -> None:
     docs, _ = read_corpus(seeds_dir)
-    model = build(docs, fake_embedder, Chunking()).manifest["model"]
-    assert model["encoder"] == "torch" and model["source_weights_sha256"] == "f" * 64
+    model = build(docs, fake_embedder, Chunking()).manifest.model
+    assert model.encoder == "torch" and model.source_weights_sha256 == "f" * 64
 
 
 # ------------------------------------------------------------------ with the real model
@@ -100,12 +103,15 @@ def test_encoder_setting_changes_the_fingerprint(int8: Exported, tmp_path: Path)
     torch = ModelLoader(Settings(encoder="torch")).weights_sha256
     onnx = ModelLoader(Settings(encoder="onnx-int8")).weights_sha256
     assert torch == BUNDLED_WEIGHTS_SHA256 and onnx == int8.sha256 != torch
-    manifest = {
-        "format_version": __import__("qa.index.index").index.index.FORMAT_VERSION,
-        "model": {"weights_sha256": torch},
-        "chunking": {"size": 3, "overlap": 1},
-        "sources": {},
-    }
+    manifest = Manifest(
+        model=ModelRecord("m", torch, "torch", torch, 384),
+        chunking=Chunking(3, 1),
+        store={"backend": "faiss"},
+        articles={},
+        sources={},
+        counts=Counts(0, 0, 0, 0),
+        built_at="2026-01-01T00:00:00+00:00",
+    )
     assert stale_reasons(manifest, {}, torch, Chunking()) == []
     assert "embedding model changed" in stale_reasons(manifest, {}, onnx, Chunking())
 

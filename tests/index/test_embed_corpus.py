@@ -11,8 +11,12 @@ import pytest
 
 from qa.corpus.documents import Document, read_corpus
 from qa.embed.model import ModelInfo
-from qa.index.embed_corpus import RESUME_DIR, article_texts
-from qa.index.index import Chunking, Index, build, ensure_index
+from qa.index.build import build
+from qa.index.checkpoints import RESUME_DIR
+from qa.index.chunking import Chunking
+from qa.index.embed_corpus import article_texts
+from qa.index.ensure import ensure_index
+from qa.index.model import Index
 from tests.conftest import FakeEmbedder
 
 CHUNKING = Chunking()
@@ -106,8 +110,8 @@ def test_interrupted_build_resumes_without_re_embedding(many: Path, tmp_path: Pa
     counting = FakeEmbedder()
     index = build_resumable(documents, counting, resume)
     assert counting.texts == texts_of(documents) - failing.texts > 0
-    assert index.manifest["counts"]["embedded"] == counting.texts
-    assert index.manifest["embedding"]["resumed_articles"] > 0
+    assert index.manifest.counts.embedded == counting.texts
+    assert index.manifest.embedding.resumed_articles > 0
     assert_same_vectors(index, clean)
 
 
@@ -154,7 +158,7 @@ def test_unreadable_or_foreign_checkpoints_are_ignored(many: Path, tmp_path: Pat
         log=messages.append,
     )
     assert counting.texts == lost + lost_too
-    assert index.manifest["embedding"]["bad_checkpoints"] == 3
+    assert index.manifest.embedding.bad_checkpoints == 3
     assert any("ignored 3" in m for m in messages)
     assert_same_vectors(index, build(documents, FakeEmbedder(), CHUNKING))
 
@@ -178,7 +182,7 @@ def test_checkpoints_are_kept_until_the_index_is_published(
         raise OSError("disk full")
 
     with monkeypatch.context() as patch:
-        patch.setattr("qa.index.index.publish", fail)
+        patch.setattr("qa.index.ensure.publish", fail)
         with pytest.raises(OSError, match="disk full"):
             ensure_index(seeds_dir, index_dir, lambda: first, "f" * 64, CHUNKING)
     assert first.texts > 0 and parts(index_dir / RESUME_DIR)
@@ -186,7 +190,7 @@ def test_checkpoints_are_kept_until_the_index_is_published(
     second = FakeEmbedder()
     index, report = ensure_index(seeds_dir, index_dir, lambda: second, "f" * 64, CHUNKING)
     assert report.built and second.texts == 0
-    assert index.manifest["embedding"]["resumed_articles"] == 2
+    assert index.manifest.embedding.resumed_articles == 2
     assert not (index_dir / RESUME_DIR).exists()
 
 
@@ -234,7 +238,7 @@ def test_vectors_of_a_previous_split_with_another_sentence_count_are_re_embedded
     assert sorted(counting.seen) == sorted(
         t for part in article_texts(long, CHUNKING) for t in part
     )
-    assert index.manifest["embedding"]["reused_articles"] == len(documents) - 1
+    assert index.manifest.embedding.reused_articles == len(documents) - 1
     assert_same_vectors(index, build(documents, FakeEmbedder(), CHUNKING))
 
 

@@ -11,7 +11,7 @@ import httpx
 
 from qa.core.settings import Settings
 from qa.corpus.documents import fingerprint_files, read_corpus
-from qa.index.index import load
+from qa.index.storage import load
 from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder, serve_app
 

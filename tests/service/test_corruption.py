@@ -14,7 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa.core.settings import Settings
-from qa.index.index import CURRENT, MANIFEST, IndexUnavailable, load
+from qa.index.errors import IndexUnavailable
+from qa.index.layout import CURRENT, MANIFEST
+from qa.index.storage import load
 from qa.service.app import create_app
 from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
@@ -250,7 +252,7 @@ def test_start_up_with_current_a_real_folder_serves_it_through_a_link(
 def test_a_publish_that_cannot_swap_current_leaves_no_version_folder(
     settings: Settings, pristine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa.index import index as index_module
+    from qa.index import storage as index_module
 
     before = versions(settings.index_dir)
     served = load(settings.index_dir)

@@ -19,7 +19,7 @@ import pytest
 
 from qa.core.settings import Settings
 from qa.corpus.documents import fingerprint_files, read_corpus
-from qa.index.index import load
+from qa.index.storage import load
 from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 from tests.crash_server import PHASES

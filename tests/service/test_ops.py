@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from qa.core.settings import Settings
 from qa.corpus.seeds import article_from_text
-from qa.index.index import IndexUnavailable
+from qa.index.errors import IndexUnavailable
 from qa.service.app import create_app
 from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qa.answer.retrieval import Candidate, Retriever
-from qa.index.index import Index
+from qa.index.model import Index
 
 if TYPE_CHECKING:
     import numpy as np

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from qa.corpus.documents import Document
-    from qa.index.index import Index
+    from qa.index.model import Index
 
 
 class UnknownArticles(ValueError):

@@ -17,14 +17,14 @@ import numpy as np
 
 from qa.answer.cues import AnswerType, answer_type, capitalised, figures, focus_word, has_answer_of
 from qa.index.lexical import tokenize
-from qa.index.stores.faiss import TextSearchStore
+from qa.index.stores.base import TextSearchStore
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from qa.answer.ranker import Ranker
     from qa.embed.model import Embedder
-    from qa.index.index import Index
+    from qa.index.model import Index
 
 FEATURES = (
     "dense",  # cosine of question and sentence

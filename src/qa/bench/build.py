@@ -15,7 +15,7 @@ from qa.bench.context import Context, write_corpus
 
 if TYPE_CHECKING:
     from qa.evaluation.datasets import EvalItem
-    from qa.index.index import Index
+    from qa.index.model import Index
 
 
 def measure_build(ctx: Context) -> None:
@@ -45,12 +45,12 @@ def measure_build(ctx: Context) -> None:
         if encoder in squad:
             continue
         index, seconds = _timed_build(ctx, seeds, ctx.work / "squad" / f"index-{encoder}", encoder)
-        counts = index.manifest["counts"]
+        counts = index.manifest.counts
         squad[encoder] = {
-            "sentences": counts["sentences"],
-            "texts_embedded": counts["embedded"],
+            "sentences": counts.sentences,
+            "texts_embedded": counts.embedded,
             "seconds": round(seconds, 2),
-            "sentences_per_s": round(counts["sentences"] / seconds, 1),
+            "sentences_per_s": round(counts.sentences / seconds, 1),
             "top1": _top1(ctx, index, encoder, answerable),
         }
         if encoder == config.encoder:
@@ -155,16 +155,16 @@ def _big_build(ctx: Context) -> dict[str, Any]:
     made = big_corpus(sources, seeds, config.big_sentences)
     ctx.log(f"big corpus: {made}")
     index, seconds = _timed_build(ctx, seeds, ctx.work / "big" / "index", config.encoder)
-    counts = index.manifest["counts"]
+    counts = index.manifest.counts
     result = {
         **made,
         "encoder": config.encoder,
-        "sentences": counts["sentences"],
-        "chunks": counts["chunks"],
-        "texts_embedded": counts["embedded"],
+        "sentences": counts.sentences,
+        "chunks": counts.chunks,
+        "texts_embedded": counts.embedded,
         "seconds": round(seconds, 1),
-        "sentences_per_s": round(counts["sentences"] / seconds, 1),
-        "store": index.manifest["store"],
+        "sentences_per_s": round(counts.sentences / seconds, 1),
+        "store": dict(index.manifest.store),
         "how": "squad2-dev-half + xquad-en articles, then copies with paragraphs rotated by k "
         "and every digit shifted by k (mod 10)",
     }

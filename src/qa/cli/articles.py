@@ -40,7 +40,7 @@ def index(
             err(f"{len(bad)} article(s) cannot be indexed (--strict)")
             raise typer.Exit(1)
     from qa.embed.model import ModelError
-    from qa.index.index import IndexUnavailable
+    from qa.index.errors import IndexUnavailable
     from qa.service.engine import ModelLoader, prepare_index
 
     try:
@@ -53,10 +53,10 @@ def index(
     if report.built:
         typer.echo(summary_line(built, report.seconds))
     else:
-        counts = built.manifest["counts"]
+        counts = built.manifest.counts
         typer.echo(
-            f"index at {settings.index_dir} is up to date: {counts['articles']} articles, "
-            f"{counts['sentences']} sentences, {counts['chunks']} chunks (nothing to do)"
+            f"index at {settings.index_dir} is up to date: {counts.articles} articles, "
+            f"{counts.sentences} sentences, {counts.chunks} chunks (nothing to do)"
         )
 
 

@@ -11,6 +11,7 @@ import typer
 
 if TYPE_CHECKING:
     from qa.core.settings import Settings
+    from qa.index.model import Index
     from qa.service.engine import Engine
 
 SeedsOpt = Annotated[
@@ -43,7 +44,7 @@ def err(message: str) -> None:
 def open_engine(settings: Settings) -> Engine:
     """Load model and index (building the index when needed), reporting on stderr."""
     from qa.embed.model import ModelError
-    from qa.index.index import IndexUnavailable
+    from qa.index.errors import IndexUnavailable
     from qa.service.engine import Engine
 
     try:
@@ -56,19 +57,19 @@ def open_engine(settings: Settings) -> Engine:
     return engine
 
 
-def summary_line(index: Any, seconds: float) -> str:
-    counts = index.manifest["counts"]
+def summary_line(index: Index, seconds: float) -> str:
+    counts = index.manifest.counts
     line = (
-        f"indexed {counts['articles']} articles, {counts['sentences']} sentences, "
-        f"{counts['chunks']} chunks in {seconds:.1f} s"
+        f"indexed {counts.articles} articles, {counts.sentences} sentences, "
+        f"{counts.chunks} chunks in {seconds:.1f} s"
     )
-    done = index.manifest.get("embedding", {})
-    if done.get("articles"):
-        took = max(float(done["seconds"]), 1e-3)
+    done = index.manifest.embedding
+    if done is not None and done.articles:
+        took = max(done.seconds, 1e-3)
         line += (
-            f"; embedded {done['articles']} articles ({done['articles'] / took:.1f}/s), "
-            f"{done['sentences']} sentences ({done['sentences'] / took:.1f}/s)"
+            f"; embedded {done.articles} articles ({done.articles / took:.1f}/s), "
+            f"{done.sentences} sentences ({done.sentences / took:.1f}/s)"
         )
-    if done.get("resumed_articles"):
-        line += f"; {done['resumed_articles']} articles resumed from an interrupted build"
+    if done is not None and done.resumed_articles:
+        line += f"; {done.resumed_articles} articles resumed from an interrupted build"
     return line

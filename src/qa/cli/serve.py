@@ -80,7 +80,7 @@ def serve_workers(settings: Settings) -> None:
 
     from qa.core.runtime import resolve_threads
     from qa.embed.model import ModelError
-    from qa.index.index import IndexUnavailable
+    from qa.index.errors import IndexUnavailable
     from qa.service.engine import ModelLoader, prepare_index
 
     try:

@@ -353,15 +353,3 @@ def _json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def load_onnx_embedder(
-    model_dir: Path | None,
-    variant: str,
-    cache: Path | None = None,
-    *,
-    threads: int = 1,
-    log: Callable[[str], None] | None = None,
-) -> OnnxEmbedder:
-    """Export (once) and load the ONNX encoder for `model_dir`."""
-    return OnnxEmbedder(export_encoder(model_dir, variant, cache, log=log), threads=threads)

@@ -22,7 +22,7 @@ from qa.embed.model import Embedder
 from qa.evaluation.datasets import EvalItem
 from qa.evaluation.metrics import Outcome, summarize
 from qa.evaluation.scoring import score_item
-from qa.index.index import Index
+from qa.index.model import Index
 from qa.service.engine import Engine, ModelLoader, prepare_index
 
 
@@ -121,8 +121,8 @@ def _meta(
         "name": name,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": _git_commit(),
-        "model": manifest["model"]["name"],
-        "weights_sha256": manifest["model"]["weights_sha256"],
+        "model": manifest.model.name,
+        "weights_sha256": manifest.model.weights_sha256,
         "ranker": engine.ranker.source,
         "ranker_sha256": hashlib.sha256(
             json.dumps(engine.ranker.to_json(), sort_keys=True).encode()

@@ -26,7 +26,7 @@ from qa.answer.filters import ArticleFilter, UnknownArticles
 from qa.core.runtime import resolve_threads
 from qa.core.settings import Settings, get_settings
 from qa.corpus.documents import Document
-from qa.index.stores.milvus import StoreUnavailable
+from qa.index.stores.base import StoreUnavailable
 from qa.service.auth import AUTH_ERRORS, Reader
 from qa.service.deps import EngineDep
 from qa.service.engine import Engine
@@ -255,8 +255,8 @@ def create_app(
             status="ok",
             documents=len(index.documents),
             sentences=index.sentence_count,
-            model=index.manifest["model"]["name"],
-            index_built_at=index.manifest["built_at"],
+            model=index.manifest.model.name,
+            index_built_at=index.manifest.built_at,
         )
 
     return app

@@ -37,22 +37,18 @@ from qa.corpus.seeds import (
     write_seed,
 )
 from qa.embed.model import Embedder, SentenceTransformerEmbedder, verify_model
+from qa.index.build import build, embed_articles
+from qa.index.chunking import Chunking
 from qa.index.embed_corpus import Reusable
-from qa.index.index import (
-    CURRENT,
-    BuildReport,
-    Chunking,
-    Index,
-    IndexUnavailable,
-    build,
-    build_lock,
-    embed_articles,
-    ensure_index,
-    load,
-    publish,
-    read_manifest,
-)
-from qa.index.stores.milvus import StoreUnavailable, milvus_config
+from qa.index.ensure import BuildReport, ensure_index
+from qa.index.errors import IndexUnavailable
+from qa.index.layout import CURRENT
+from qa.index.lock import build_lock
+from qa.index.manifest import has_manifest
+from qa.index.model import Index
+from qa.index.storage import load, publish
+from qa.index.stores.base import StoreUnavailable
+from qa.index.stores.registry import configured
 
 if TYPE_CHECKING:
     from qa.core.settings import Settings
@@ -216,7 +212,7 @@ class Engine:
         current = self.state
         reusable = {d.doc_id: d for d in current.index.documents} | dict(known)
         corpus = read_seeds(settings.seeds_dir, reusable)
-        if corpus.sources == current.index.manifest.get("sources") and current.version == (
+        if corpus.sources == current.index.manifest.sources and current.version == (
             current_version(settings.index_dir)
         ):
             return False
@@ -229,7 +225,7 @@ class Engine:
                 sources=corpus.sources,
                 skipped=corpus.problems,
                 batch_size=settings.batch_size,
-                milvus=milvus_config(settings),
+                store=configured(settings),
                 fresh=fresh,
             )
             version = publish(index, settings.index_dir)
@@ -254,7 +250,7 @@ class Engine:
             if latest in (None, self.state.version, self._ignored):
                 return False
             try:
-                index = load(index_dir, milvus=milvus_config(self.settings))
+                index = load(index_dir, store=configured(self.settings))
             except StoreUnavailable as err:  # the store is down, not the index: retry later
                 log(f"published index {latest} cannot be opened now ({err})")
                 return False
@@ -262,10 +258,9 @@ class Engine:
                 log(f"published index {latest} is not usable ({err}); rebuilding it")
                 with build_lock(index_dir):
                     return self._refresh({})
-            chunking = {"size": self.settings.chunk_size, "overlap": self.settings.chunk_overlap}
-            model = index.manifest["model"]["weights_sha256"]
+            model = index.manifest.model.weights_sha256
             if model != self.embedder.fingerprint.weights_sha256 or (
-                index.manifest["chunking"] != chunking
+                index.manifest.chunking != self._chunking()
             ):
                 self._ignored = latest
                 log(f"published index {latest} was built with another model or chunking; ignored")
@@ -353,7 +348,7 @@ def prepare_index(
         batch_size=settings.batch_size,
         progress=progress,
         log=log,
-        milvus=milvus_config(settings),
+        store=configured(settings),
     )
 
 
@@ -369,7 +364,7 @@ def recover(seeds_dir: Path, index_dir: Path, log: Callable[[str], None]) -> Non
     """Clear what an interrupted write or build left behind (a killed process's temp files)."""
     if not seeds_dir.is_dir():
         return  # ensure_index reports it
-    if (index_dir / CURRENT).is_symlink() and read_manifest(index_dir) is None:
+    if (index_dir / CURRENT).is_symlink() and not has_manifest(index_dir):
         log(f"the manifest of {index_dir / CURRENT} is missing or unreadable; rebuilding the index")
     with build_lock(index_dir):  # every writer holds it, so no temp file here is in use
         for path in clean_temp_files(seeds_dir):

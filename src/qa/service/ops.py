@@ -177,10 +177,10 @@ class _IndexCollector:
         if engine is None:
             return
         state = engine.state
-        counts = state.index.manifest["counts"]
+        counts = state.index.manifest.counts
         for name in ("articles", "sentences", "chunks"):
             yield GaugeMetricFamily(
-                f"qa_index_{name}", f"{name.title()} in the served index.", counts[name]
+                f"qa_index_{name}", f"{name.title()} in the served index.", getattr(counts, name)
             )
         yield GaugeMetricFamily(
             "qa_index_last_reload_timestamp_seconds",

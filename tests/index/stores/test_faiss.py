@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from qa.corpus.documents import read_corpus
-from qa.index.index import Chunking, build, load, publish
+from qa.index.build import build
+from qa.index.chunking import Chunking
+from qa.index.storage import load, publish
 from qa.index.stores import faiss as store
 from qa.index.stores.faiss import FaissStore, make_store
 
@@ -83,7 +85,7 @@ def test_index_above_the_threshold_uses_hnsw_and_records_it(
     index = build(docs, fake_embedder, Chunking(2, 1))
     publish(index, tmp_path / "index")
     loaded = load(tmp_path / "index")
-    recorded = loaded.manifest["store"]
+    recorded = loaded.manifest.store
     assert recorded["backend"] == "faiss" and recorded["type"] == "IndexHNSWFlat"
     assert recorded["sentences"]["type"] == "IndexHNSWFlat"
     assert recorded["sentences"]["efSearch"] == store.ef_search_for(5)

@@ -11,14 +11,13 @@ import pytest
 
 from qa.core.settings import Settings
 from qa.corpus.seeds import article_from_text
-from qa.index.index import (
-    Chunking,
-    IndexUnavailable,
-    ensure_index,
-    load,
-    read_manifest,
-)
-from qa.index.stores.milvus import MilvusConfig, StoreUnavailable, connect, milvus_config
+from qa.index.chunking import Chunking
+from qa.index.ensure import ensure_index
+from qa.index.errors import IndexUnavailable
+from qa.index.manifest import read_manifest
+from qa.index.storage import load
+from qa.index.stores.base import StoreUnavailable
+from qa.index.stores.milvus import MilvusBackend, MilvusConfig, connect
 from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 
@@ -35,7 +34,7 @@ def _ensure(seeds: Path, index_dir: Path, embedder: FakeEmbedder, milvus: Milvus
         lambda: embedder,
         embedder.fingerprint.weights_sha256,
         Chunking(),
-        milvus=milvus,
+        store=None if milvus is None else MilvusBackend(milvus),
     )
 
 
@@ -45,9 +44,9 @@ def test_round_trip_matches_faiss(seeds_dir: Path, tmp_path: Path, milvus: Milvu
     _, report = _ensure(seeds_dir, tmp_path / "milvus", embedder, milvus)
     assert report.built
     manifest = read_manifest(tmp_path / "milvus")
-    assert manifest is not None and manifest["store"]["backend"] == "milvus"
+    assert manifest is not None and manifest.backend == "milvus"
     assert not list((tmp_path / "milvus" / "current").glob("*.faiss"))
-    loaded = load(tmp_path / "milvus", milvus=milvus)
+    loaded = load(tmp_path / "milvus", store=MilvusBackend(milvus))
     assert len(loaded.sentence_store) == faiss_index.sentence_count
     queries = embedder.encode(["Who welcomed the plan?", "semiconductor investment"])
     for store, reference in (
@@ -88,25 +87,25 @@ def test_collection_of_another_model_or_missing_is_refused(
 ):
     index_dir = tmp_path / "index"
     index, _ = _ensure(seeds_dir, index_dir, FakeEmbedder(), milvus)
-    name = index.manifest["store"]["collection"]
+    name = index.manifest.store["collection"]
     client = connect(milvus)
     client.alter_collection_properties(name, properties={"qa.weights_sha256": "0" * 64})
     with pytest.raises(IndexUnavailable, match="another model"):
-        load(index_dir, milvus=milvus)
+        load(index_dir, store=MilvusBackend(milvus))
     client.drop_collection(name)
     with pytest.raises(IndexUnavailable, match="missing"):
-        load(index_dir, milvus=milvus)
+        load(index_dir, store=MilvusBackend(milvus))
     # ... and start-up rebuilds it rather than failing.
     rebuilt, report = _ensure(seeds_dir, index_dir, FakeEmbedder(), milvus)
-    assert report.built and rebuilt.manifest["store"]["collection"] == name
-    assert load(index_dir, milvus=milvus).sentence_count == index.sentence_count
+    assert report.built and rebuilt.manifest.store["collection"] == name
+    assert load(index_dir, store=MilvusBackend(milvus)).sentence_count == index.sentence_count
 
 
 def test_a_collection_of_another_model_is_never_written_to(
     seeds_dir: Path, tmp_path: Path, milvus: MilvusConfig
 ):
     index, _ = _ensure(seeds_dir, tmp_path / "index", FakeEmbedder(), milvus)
-    name = index.manifest["store"]["collection"]
+    name = index.manifest.store["collection"]
     client = connect(milvus)
     client.alter_collection_properties(name, properties={"qa.weights_sha256": "0" * 64})
 
@@ -166,19 +165,19 @@ def test_writes_update_the_collection_in_place(
 ):
     settings = _engine_settings(seeds_dir, tmp_path, milvus, "inplace")
     engine, _ = Engine.open(settings, embedder=FakeEmbedder())
-    name = engine.index.manifest["store"]["collection"]
-    seed_rows = engine.index.manifest["store"]["rows_inserted"]
+    name = engine.index.manifest.store["collection"]
+    seed_rows = engine.index.manifest.store["rows_inserted"]
     assert seed_rows == len(engine.index.sentence_store) + len(engine.index.chunk_store)
     v1 = "The harbour bridge reopened on Monday. Repairs cost 40 million euros."
     v2 = "The harbour bridge reopened on Tuesday. Repairs cost 45 million euros. It is wider."
     engine.write([_article(v1)])
     first = engine.index
     # Only the new article was written, into the same collection.
-    assert first.manifest["store"]["collection"] == name
-    assert first.manifest["store"]["rows_inserted"] == 2 + 1  # 2 sentences, 1 chunk
+    assert first.manifest.store["collection"] == name
+    assert first.manifest.store["rows_inserted"] == 2 + 1  # 2 sentences, 1 chunk
     engine.write([_article(v2)])
     second = engine.index
-    assert second.manifest["store"]["rows_inserted"] == 3 + 1
+    assert second.manifest.store["rows_inserted"] == 3 + 1
     # Both versions' rows are there (the previous index version is kept), and each index
     # version finds only its own.
     assert sorted(_rows_of(milvus, name, "bridge").values()) == [3, 4]
@@ -214,23 +213,27 @@ def test_rows_left_by_an_interrupted_write_are_replaced(
     some = client.query(name, filter="kind == 0", output_fields=["id"], limit=10_000)
     client.delete(name, ids=[r["id"] for r in some[::2]])
     with pytest.raises(IndexUnavailable, match="rebuild"):
-        load(tmp_path / "index", milvus=milvus)
+        load(tmp_path / "index", store=MilvusBackend(milvus))
     # A fresh build (no published index to trust) deletes the leftovers and writes all rows.
     _rebuilt, report = _ensure(seeds_dir, tmp_path / "index", embedder, milvus)
     assert report.built
-    assert load(tmp_path / "index", milvus=milvus).sentence_count == index.sentence_count
+    assert (
+        load(tmp_path / "index", store=MilvusBackend(milvus)).sentence_count == index.sentence_count
+    )
 
 
 def test_engine_writes_are_visible_to_the_next_question(
     seeds_dir: Path, tmp_path: Path, milvus: MilvusConfig
 ):
     settings = _engine_settings(seeds_dir, tmp_path, milvus, "engine")
-    assert milvus_config(settings) == MilvusConfig(milvus.uri, None, "engine", "FLAT")
+    assert MilvusBackend.from_settings(settings).config == MilvusConfig(
+        milvus.uri, None, "engine", "FLAT"
+    )
     engine, _ = Engine.open(settings, embedder=FakeEmbedder())
     text = "The harbour bridge reopened on Monday after repairs costing 40 million euros."
     article = article_from_text(text, doc_id="bridge", title=None, max_bytes=10_000)
     engine.write([article])
-    assert engine.index.manifest["store"]["backend"] == "milvus"
+    assert engine.index.manifest.backend == "milvus"
     answer = engine.ask("When did the harbour bridge reopen?")
     assert any(c.doc_id == "bridge" for c in answer.citations)
     engine.remove(["bridge"])

@@ -1,0 +1,1 @@
+"""Vector store backends: the interface (`base`), one module per backend, the `registry`."""

@@ -1,4 +1,4 @@
-"""Vector stores behind one small interface; FAISS is the embedded default.
+"""The FAISS backend, the embedded default: each table a FAISS index file in the version folder.
 
 Vectors are L2-normalised, so inner product equals cosine similarity and a flat inner-product
 index gives exact cosine search.
@@ -15,13 +15,24 @@ copy in the page cache instead of holding one each.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from qa.index.stores.base import Contents, StoreBackend, Stores, VectorStore
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+    from qa.core.settings import Settings
+    from qa.corpus.documents import Document
+    from qa.embed.model import ModelInfo
+    from qa.index.manifest import Manifest
+
+SENTENCE_INDEX = "sentences.faiss"
+CHUNK_INDEX = "chunks.faiss"
 
 # A flat scan costs ~0.2 ms at 10k vectors and ~5 ms at 100k (one core, `qa bench`); up to 50k
 # it stays near the cost of encoding the question and is exact.
@@ -40,31 +51,6 @@ HNSW_EF_SEARCH_BEYOND = 2048
 def ef_search_for(n: int) -> int:
     """The HNSW search beam for a store of `n` vectors."""
     return next((ef for limit, ef in HNSW_EF_SEARCH if n <= limit), HNSW_EF_SEARCH_BEYOND)
-
-
-class VectorStore(Protocol):
-    """Rows are numbered 0..len-1 in the order they were added."""
-
-    def __len__(self) -> int: ...
-
-    def add(self, vectors: NDArray[np.float32]) -> None: ...
-
-    def search(
-        self, queries: NDArray[np.float32], k: int
-    ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-        """Top-`k` (scores, row numbers) per query; missing hits have row -1."""
-        ...
-
-    def save(self, path: Path) -> None: ...
-
-
-@runtime_checkable
-class TextSearchStore(VectorStore, Protocol):
-    """A store that also searches the texts (full-text BM25), as Milvus does."""
-
-    def candidates(self, query: NDArray[np.float32], text: str, k: int) -> list[int]:
-        """Rows worth scoring for a question: by vector and by its words."""
-        ...
 
 
 def make_store(dimension: int, n: int, exact_max: int | None = None) -> FaissStore:
@@ -147,3 +133,59 @@ class FaissStore:
         else:
             index = faiss.read_index(str(path))
         return cls(int(index.d), index)
+
+
+class FaissBackend:
+    """FAISS indexes saved beside the index's other files (nothing outside the folder)."""
+
+    name: ClassVar[str] = "faiss"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FaissBackend:
+        return cls()
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> FaissBackend:
+        return cls()
+
+    def build(
+        self, contents: Contents, model: ModelInfo, previous: Manifest | None
+    ) -> tuple[Stores, dict[str, Any]]:
+        sentences = make_store(model.dimension, len(contents.sentence_vectors))
+        sentences.add(contents.sentence_vectors)
+        chunks = make_store(model.dimension, len(contents.chunk_vectors))
+        chunks.add(contents.chunk_vectors)
+        record = {
+            "backend": self.name,
+            "type": sentences.kind,
+            "exact_max": EXACT_MAX,
+            "sentences": sentences.describe(),
+            "chunks": chunks.describe(),
+        }
+        return Stores(sentences, chunks), record
+
+    def save(self, stores: Stores, folder: Path) -> None:
+        _faiss(stores.sentences).save(folder / SENTENCE_INDEX)
+        _faiss(stores.chunks).save(folder / CHUNK_INDEX)
+
+    def open(self, folder: Path, manifest: Manifest, documents: Sequence[Document]) -> Stores:
+        """The saved files (verified by their sha256 in the manifest, like every index file)."""
+        return Stores(
+            FaissStore.load(folder / SENTENCE_INDEX), FaissStore.load(folder / CHUNK_INDEX)
+        )
+
+    def stale_reason(self, record: Mapping[str, Any]) -> str | None:
+        return None  # the files travel with the index: nothing to configure
+
+    def release(self, pruned: Manifest, kept: Sequence[Manifest]) -> None:
+        """Nothing: a version's FAISS files go with its folder."""
+
+
+def _faiss(table: VectorStore) -> FaissStore:
+    if not isinstance(table, FaissStore):
+        raise TypeError(f"the FAISS backend cannot save a {type(table).__name__}")
+    return table
+
+
+if TYPE_CHECKING:
+    _implements: type[StoreBackend] = FaissBackend  # mypy checks it against the interface

@@ -1,3 +1,5 @@
+"""ensure_index: a no-op when current, else a rebuild that never serves half an index."""
+
 from __future__ import annotations
 
 import json
@@ -7,16 +9,12 @@ from pathlib import Path
 import pytest
 
 from qa.corpus.documents import read_corpus
-from qa.index.index import (
-    CURRENT,
-    MANIFEST,
-    Chunking,
-    IndexUnavailable,
-    build,
-    ensure_index,
-    load,
-    publish,
-)
+from qa.index.build import build
+from qa.index.chunking import Chunking
+from qa.index.ensure import ensure_index
+from qa.index.errors import IndexUnavailable
+from qa.index.layout import CURRENT, MANIFEST
+from qa.index.storage import load
 from tests.conftest import FakeEmbedder
 
 DEFAULT_CHUNKING = Chunking()
@@ -28,42 +26,6 @@ def ensure(
     return ensure_index(
         seeds, index_dir, lambda: embedder, embedder.fingerprint.weights_sha256, chunking
     )
-
-
-@pytest.mark.parametrize(
-    ("n", "size", "overlap", "expected"),
-    [
-        (0, 3, 1, []),
-        (1, 3, 1, [(0, 1)]),
-        (5, 3, 1, [(0, 3), (2, 5)]),
-        (6, 3, 1, [(0, 3), (2, 5), (4, 6)]),
-        (4, 2, 0, [(0, 2), (2, 4)]),
-    ],
-)
-def test_chunk_bounds(n: int, size: int, overlap: int, expected: list[tuple[int, int]]) -> None:
-    assert Chunking(size, overlap).bounds(n) == expected
-
-
-def test_round_trip_build_save_load_search(seeds_dir: Path, tmp_path: Path, fake_embedder) -> None:
-    docs, problems = read_corpus(seeds_dir)
-    assert not problems
-    index = build(docs, fake_embedder, Chunking(2, 1))
-    publish(index, tmp_path / "index")
-    loaded = load(tmp_path / "index")
-    assert [d.doc_id for d in loaded.documents] == ["chips", "quad"]
-    assert loaded.sentence_count == index.sentence_count == 5
-    query = fake_embedder.encode(["Prime Minister Shigeru Ishiba welcomed the plan."])
-    _, rows = loaded.sentence_store.search(query, 1)
-    assert (
-        loaded.sentence_text(int(rows[0][0])) == "Prime Minister Shigeru Ishiba welcomed the plan."
-    )
-    manifest = loaded.manifest
-    assert manifest["chunking"] == {"size": 2, "overlap": 1}
-    assert manifest["model"]["weights_sha256"] == "f" * 64
-    assert manifest["model"]["dimension"] == 16 and manifest["model"]["normalized"] is True
-    assert set(manifest["articles"]) == {"chips", "quad"}
-    assert {"numpy", "faiss-cpu", "sentence-transformers"} <= set(manifest["libraries"])
-    assert manifest["built_at"] and manifest["files"]
 
 
 def test_unchanged_corpus_is_a_no_op(seeds_dir: Path, tmp_path: Path, fake_embedder) -> None:
@@ -115,17 +77,12 @@ def test_crash_mid_build_leaves_the_old_index(
     def boom(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("qa.index.index.Lexical.save", boom)
+    monkeypatch.setattr("qa.index.storage.Lexical.save", boom)
     with pytest.raises(KeyboardInterrupt):
         ensure(seeds_dir, index_dir, fake_embedder)
     assert os.readlink(index_dir / CURRENT) == version
     assert not list(index_dir.glob(".tmp-*"))
     assert len(load(index_dir).documents) == 2
-
-
-def test_missing_index_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(IndexUnavailable, match="no index"):
-        load(tmp_path / "nothing")
 
 
 def test_corrupt_file_is_refused_and_rebuilt(
