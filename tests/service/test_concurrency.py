@@ -119,7 +119,7 @@ def test_readers_never_fail_or_see_a_stale_version_while_articles_change(
     expected = {"chips", "quad"} | {f"news-{i}" for i in range(0, ARTICLES, 2)}
     assert listed == expected
     index = load(settings.index_dir)
-    assert index.manifest["sources"] == fingerprint_files(settings.seeds_dir)
+    assert index.manifest.sources == fingerprint_files(settings.seeds_dir)
     documents, _ = read_corpus(settings.seeds_dir)
     assert [(d.doc_id, d.sha256) for d in index.documents] == [
         (d.doc_id, d.sha256) for d in documents

@@ -227,7 +227,7 @@ def test_a_write_while_current_is_a_real_folder_publishes_and_leaves_a_link(
     assert current.is_symlink() and os.readlink(current) == engine.state.version
     assert len(versions(settings.index_dir)) <= 2  # the new one and the moved folder, pruned later
     served = load(settings.index_dir)
-    assert "zebra" in served.doc_pos and served.manifest["sources"]["zebra.txt"]
+    assert "zebra" in served.doc_pos and served.manifest.sources["zebra.txt"]
     assert engine.ask("Which animals crossed the road?", 1).citations[0].doc_id == "zebra"
     # The next writes prune the moved folder like any old version.
     engine.remove(["zebra"])

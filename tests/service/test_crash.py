@@ -106,7 +106,7 @@ def check_recovered(settings: Settings, ledger: Ledger, initial: dict[str, str])
         ledger.in_flight = None
     # The index is the seeds folder, exactly, and it verifies.
     index = load(settings.index_dir)
-    assert index.manifest["sources"] == fingerprint_files(settings.seeds_dir)
+    assert index.manifest.sources == fingerprint_files(settings.seeds_dir)
     assert {d.doc_id: d.sha256 for d in index.documents} == {d.doc_id: d.sha256 for d in documents}
     assert not [p.name for p in settings.seeds_dir.iterdir() if p.name.startswith(".")]
     assert not list(settings.index_dir.glob(".tmp-*"))

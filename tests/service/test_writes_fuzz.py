@@ -125,7 +125,7 @@ def check_recovered(settings: Settings, writers: list[Writer], initial: dict[str
         expected |= writer.acked
     assert stored == {d: t for d, t in expected.items() if t is not None}
     index = load(settings.index_dir)
-    assert index.manifest["sources"] == fingerprint_files(settings.seeds_dir)
+    assert index.manifest.sources == fingerprint_files(settings.seeds_dir)
     assert [(d.doc_id, d.sha256, d.sentences) for d in index.documents] == [
         (d.doc_id, d.sha256, d.sentences) for d in documents
     ]
