@@ -60,13 +60,18 @@ def answer_type(question: str) -> AnswerType:
     return AnswerType.NONE
 
 
-def _new_names(sentence: str, question_words: set[str]) -> bool:
+def _new_names(sentence: str, question_words: frozenset[str]) -> bool:
     return any(m.group().lower() not in question_words for m in _NAME.finditer(sentence))
 
 
-def has_answer_of(kind: AnswerType, sentence: str, question: str) -> bool:
-    """Does `sentence` hold something of `kind` that the question does not already say?"""
-    question_words = set(re.findall(r"[\w’'-]+", question.lower()))
+def question_words(question: str) -> frozenset[str]:
+    """The question's lower-cased words: what a sentence's cue must not merely repeat."""
+    return frozenset(re.findall(r"[\w’'-]+", question.lower()))
+
+
+def has_answer(kind: AnswerType, sentence: str, question_words: frozenset[str]) -> bool:
+    """Does `sentence` hold something of `kind` that the question (its `question_words`) does
+    not already say?"""
     if kind is AnswerType.DATE:
         return any(m.group().lower() not in question_words for m in _DATE.finditer(sentence))
     if kind is AnswerType.NUMBER:

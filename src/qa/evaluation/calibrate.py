@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.answer.features import ALL_FEATURES
 from qa.answer.ranker import ConfidenceModel, Linear, Ranker, confidence_values
-from qa.answer.retrieval import ALL_FEATURES
 from qa.embed.model import CachingEmbedder
 from qa.evaluation.corpora import ANSWERABLE, SampledCorpus
 from qa.evaluation.fitting import fit_logistic

@@ -1,0 +1,508 @@
+"""Ranking features by name: each declared once, with its family and how it is computed.
+
+A feature is a function of a `Batch` (one question and its candidate sentences) that returns one
+value per candidate, computed over all candidates at once. What several features share (each
+candidate's window of neighbours, similarities, which question terms each sentence holds) is a
+cached property of the batch, computed on first use and once. The ranker and the confidence
+model name the features they read (src/qa/answer/ranker.json); retrieval, training, calibration
+and ablations take the names from here. Adding a feature is one entry in `FEATURES` plus
+retraining (`qa train-ranker`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qa.answer.cues import (
+    AnswerType,
+    answer_type,
+    capitalised,
+    figures,
+    has_answer,
+    question_words,
+)
+
+if TYPE_CHECKING:
+    from qa.index.index import Index
+
+Values = NDArray[np.float64]
+# A sentence's stemmed tokens, in order and as a set (see `Retriever`, which caches them).
+RowTokens = tuple[tuple[str, ...], frozenset[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One ranking feature: its name, its ablation family, and how it is computed."""
+
+    name: str
+    family: str
+    compute: Callable[[Batch], Values]
+    doc: str
+
+
+class Batch:
+    """One question and its candidate sentence rows, with what several features share."""
+
+    def __init__(
+        self,
+        index: Index,
+        question: str,
+        vector: NDArray[np.float32],
+        tokens: list[str],
+        focus: str | None,
+        rows: list[int],
+        bm25: NDArray[np.float32],
+        chunk_bm25: NDArray[np.float32],
+        row_tokens: Callable[[int], RowTokens],
+    ) -> None:
+        self.index = index
+        self.question = question
+        self.q = vector
+        self.q_tokens = tokens
+        self.focus = focus  # the stemmed token of the word a "which X" question asks about
+        self.rows = np.asarray(rows, dtype=np.intp)
+        self.bm25 = bm25
+        self.chunk_bm25 = chunk_bm25
+        self._row_tokens = row_tokens
+        self.n = len(rows)
+
+    # ------------------------------------------------------------------ windows of neighbours
+    @cached_property
+    def has_prev(self) -> NDArray[np.bool_]:
+        return np.asarray(self.index.sentence_local[self.rows] > 0)
+
+    @cached_property
+    def has_next(self) -> NDArray[np.bool_]:
+        doc_end = self.index.doc_first_row[self.index.sentence_doc[self.rows] + 1]
+        return np.asarray(self.rows + 1 < doc_end)
+
+    @cached_property
+    def near(self) -> NDArray[np.intp]:
+        """Every row a feature reads: the candidates and their neighbours, sorted."""
+        prev, next_ = self.rows[self.has_prev] - 1, self.rows[self.has_next] + 1
+        return np.unique(np.concatenate([self.rows, prev, next_]))
+
+    @cached_property
+    def at(self) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
+        """Positions in `near` of each candidate, its previous and its next sentence (the
+        candidate's own where there is none: read them through `has_prev` / `has_next`)."""
+        row = np.searchsorted(self.near, self.rows)
+        prev = np.where(self.has_prev, np.searchsorted(self.near, self.rows - 1), row)
+        next_ = np.where(self.has_next, np.searchsorted(self.near, self.rows + 1), row)
+        return row, prev, next_
+
+    def window_max(self, near_values: NDArray[np.floating]) -> Values:
+        """The best of a per-`near`-row value over each candidate's window."""
+        row, prev, next_ = self.at
+        values = np.asarray(near_values, dtype=np.float64)
+        best = np.maximum(values[row], np.where(self.has_prev, values[prev], -np.inf))
+        return np.maximum(best, np.where(self.has_next, values[next_], -np.inf))
+
+    def window_any(self, near_flags: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """A per-`near`-row flag (or flags, one column each) set anywhere in the window."""
+        row, prev, next_ = self.at
+        if near_flags.ndim == 2:
+            return (
+                near_flags[row]
+                | (near_flags[prev] & self.has_prev[:, None])
+                | (near_flags[next_] & self.has_next[:, None])
+            )
+        return (
+            near_flags[row]
+            | (near_flags[prev] & self.has_prev)
+            | (near_flags[next_] & self.has_next)
+        )
+
+    # ------------------------------------------------------------------------- similarities
+    @cached_property
+    def window_dense(self) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        """Cosines of the question and each candidate's window [prev, row, next], padded to
+        three columns, and each window's length. Windows of one length go through one stacked
+        product: one matrix-vector product per window, the same arithmetic as multiplying each
+        window alone (a product over all rows at once can differ in the last bit)."""
+        start = self.rows - self.has_prev
+        length = 1 + self.has_prev.astype(np.int64) + self.has_next.astype(np.int64)
+        sims = np.zeros((self.n, 3), dtype=np.float32)
+        for size in np.unique(length):
+            sel = length == size
+            idx = start[sel, None] + np.arange(size)
+            sims[sel, :size] = self.index.sentence_vectors[idx] @ self.q
+        return sims, length
+
+    @cached_property
+    def chunks(self) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        """The chunks holding each candidate, padded, and which entries are real."""
+        lists = [self.index.sentence_chunks[r] for r in self.rows.tolist()]
+        width = max((len(c) for c in lists), default=0)
+        ids = np.zeros((self.n, width), dtype=np.int64)
+        valid = np.zeros((self.n, width), dtype=bool)
+        for i, c in enumerate(lists):
+            ids[i, : len(c)] = c
+            valid[i, : len(c)] = True
+        return ids, valid
+
+    def chunk_dense(self) -> Values:
+        ids, valid = self.chunks
+        count = valid.sum(axis=1)
+        out = np.zeros(self.n, dtype=np.float64)
+        for size in np.unique(count):  # stacked, as in `window_dense`
+            sel = count == size
+            out[sel] = (self.index.chunk_vectors[ids[sel, :size]] @ self.q).max(axis=1)
+        return out
+
+    # ------------------------------------------------------------------------------- tokens
+    @cached_property
+    def near_tokens(self) -> list[RowTokens]:
+        return [self._row_tokens(r) for r in self.near.tolist()]
+
+    @cached_property
+    def terms(self) -> tuple[tuple[str, ...], NDArray[np.float64]]:
+        """The question's distinct terms and their IDF weights, in the order coverage sums them
+        (`Lexical.coverage_of`'s)."""
+        lexical = self.index.lexical
+        distinct = tuple(set(self.q_tokens))
+        return distinct, np.array([lexical.idf(t) for t in distinct], dtype=np.float64)
+
+    @cached_property
+    def holds(self) -> NDArray[np.bool_]:
+        """Per `near` row, which question terms it holds (columns in `terms` order), then
+        whether it holds the focus word (last column)."""
+        vocab = (*self.terms[0], self.focus)
+        flags = [[t in tokens for t in vocab] for _, tokens in self.near_tokens]
+        return np.array(flags, dtype=bool).reshape(len(self.near), len(vocab))
+
+    @cached_property
+    def distinct_counts(self) -> NDArray[np.int64]:
+        """Distinct tokens of each candidate's sentence."""
+        row = self.at[0]
+        return np.array([len(self.near_tokens[j][1]) for j in row.tolist()], dtype=np.int64)
+
+    def cover(self, holds: NDArray[np.bool_]) -> Values:
+        """IDF-weighted share of the question's terms held (rows of `holds`), summed term by
+        term in one order so equal sets get equal values."""
+        _, weights = self.terms
+        total = float(sum(weights.tolist()))
+        acc = np.zeros(len(holds), dtype=np.float64)
+        if total <= 0:
+            return acc
+        for k, w in enumerate(weights.tolist()):
+            acc = acc + np.where(holds[:, k], w, 0.0)
+        return acc / total
+
+    @cached_property
+    def near_coverage(self) -> Values:
+        return self.cover(self.holds)
+
+    @cached_property
+    def coverage(self) -> Values:
+        return self.near_coverage[self.at[0]]
+
+    # --------------------------------------------------------------------------------- text
+    @cached_property
+    def texts(self) -> list[str]:
+        return [self.index.sentence_text(r) for r in self.rows.tolist()]
+
+    @cached_property
+    def kind(self) -> AnswerType:
+        return answer_type(self.question)
+
+    @cached_property
+    def type_match(self) -> NDArray[np.bool_]:
+        if self.kind is AnswerType.NONE:
+            return np.zeros(self.n, dtype=bool)
+        words = question_words(self.question)
+        return np.array([has_answer(self.kind, t, words) for t in self.texts], dtype=bool)
+
+    @cached_property
+    def question_names(self) -> set[str]:
+        words = self.question.split()
+        return set(capitalised(self.question)) - {words[0].strip("?") if words else ""}
+
+    @cached_property
+    def names(self) -> list[list[str]]:
+        return [capitalised(t) for t in self.texts]
+
+
+# --------------------------------------------------------------------------- feature functions
+def _as_values(x: NDArray[np.generic] | list[float] | list[bool]) -> Values:
+    return np.asarray(x, dtype=np.float64)
+
+
+def _chunk_bm25(b: Batch) -> Values:
+    ids, valid = b.chunks
+    return _as_values(np.where(valid, b.chunk_bm25[ids], -np.inf).max(axis=1))
+
+
+def _side_coverage(b: Batch, side: int) -> Values:
+    has = b.has_prev if side < 0 else b.has_next
+    return np.where(has, b.near_coverage[b.at[1 if side < 0 else 2]], 0.0)
+
+
+def _window_coverage(b: Batch) -> Values:
+    terms = len(b.terms[0])
+    return b.cover(b.window_any(b.holds[:, :terms]))
+
+
+def _bigram(b: Batch) -> Values:
+    """Share of the question's adjacent term pairs found together in the window's tokens (read
+    as one run of tokens, so a pair may straddle two sentences)."""
+    wanted = set(itertools.pairwise(b.q_tokens))
+    if not wanted:
+        return np.zeros(b.n)
+    row, prev, next_ = b.at
+    lists = [tokens for tokens, _ in b.near_tokens]
+    out = []
+    for i, j in enumerate(row.tolist()):
+        run = lists[prev[i]] if b.has_prev[i] else ()
+        run += lists[j]
+        run += lists[next_[i]] if b.has_next[i] else ()
+        out.append(len(wanted.intersection(itertools.pairwise(run))) / len(wanted))
+    return _as_values(out)
+
+
+def _novelty(b: Batch) -> Values:
+    terms = len(b.terms[0])
+    held = b.holds[b.at[0], :terms].sum(axis=1)
+    return _as_values((b.distinct_counts - held) / np.maximum(1, b.distinct_counts))
+
+
+def _window_type_match(b: Batch) -> Values:
+    if b.kind is AnswerType.NONE:
+        return np.zeros(b.n)
+    words = question_words(b.question)
+    start = (b.rows - b.has_prev).tolist()
+    end = (b.rows + b.has_next).tolist()
+    found = [
+        matched or has_answer(b.kind, b.index.window_text(s, e), words)
+        for matched, s, e in zip(b.type_match.tolist(), start, end, strict=True)
+    ]
+    return _as_values(found)
+
+
+def _focus(b: Batch, window: bool) -> Values:
+    if b.focus is None:
+        return np.zeros(b.n)
+    column = b.holds[:, -1]
+    return _as_values(b.window_any(column) if window else column[b.at[0]])
+
+
+def _names(b: Batch) -> Values:
+    wanted = b.question_names
+    if not wanted:
+        return np.zeros(b.n)
+    return _as_values([len(wanted & set(found)) / len(wanted) for found in b.names])
+
+
+def _new_names(b: Batch) -> Values:
+    known, question = b.question_names, b.question
+    new = [sum(n not in known and n not in question for n in found) for found in b.names]
+    return np.asarray(new, dtype=np.float64) / (1 + b.distinct_counts)
+
+
+def _proximity(b: Batch) -> Values:
+    """Distinct question terms in the sentence, over the length of the span from the first to
+    the last of them: 1 when they sit together, small when scattered, 0 when absent."""
+    terms = set(b.q_tokens)
+    out = []
+    for j in b.at[0].tolist():
+        tokens = b.near_tokens[j][0]
+        at = [k for k, t in enumerate(tokens) if t in terms]
+        out.append(len({tokens[k] for k in at}) / (at[-1] - at[0] + 1) if at else 0.0)
+    return _as_values(out)
+
+
+def _figures(b: Batch) -> Values:
+    wanted = figures(b.question)
+    if not wanted:
+        return np.zeros(b.n)
+    return _as_values([sum(f in t for f in wanted) / len(wanted) for t in b.texts])
+
+
+def _window_dense_mean(b: Batch) -> Values:
+    sims, length = b.window_dense
+    # Summed left to right in float32 and divided in float32, as numpy's mean of one window.
+    total = sims[:, 0] + sims[:, 1] + sims[:, 2]  # padding is 0.0
+    return (total / length.astype(np.float32)).astype(np.float64)
+
+
+def _window_dense_max(b: Batch) -> Values:
+    sims, length = b.window_dense
+    padded = np.where(np.arange(3) < length[:, None], sims, -np.inf)
+    return _as_values(padded.max(axis=1))
+
+
+def _side_dense(b: Batch, side: int) -> Values:
+    sims, length = b.window_dense
+    if side < 0:
+        return np.where(b.has_prev, sims[:, 0], 0.0).astype(np.float64)
+    return np.where(b.has_next, sims[np.arange(b.n), length - 1], 0.0).astype(np.float64)
+
+
+DENSE = "dense"
+NEIGHBOUR_DENSE = "neighbour dense"
+BM25 = "bm25"
+COVERAGE = "coverage"
+ANSWER_TYPE = "answer type"
+CUES = "focus, names, figures, proximity"
+POSITION = "position and length"
+# Ablation families, in the order `qa train-ranker --ablation` reports them.
+FAMILY_ORDER = (DENSE, NEIGHBOUR_DENSE, BM25, COVERAGE, ANSWER_TYPE, CUES, POSITION)
+
+FEATURES: tuple[Feature, ...] = (
+    Feature(
+        "dense",
+        DENSE,
+        lambda b: (b.index.sentence_vectors[b.rows] @ b.q).astype(np.float64),
+        "cosine of question and sentence",
+    ),
+    Feature("chunk_dense", DENSE, Batch.chunk_dense, "best cosine of a chunk holding it"),
+    Feature(
+        "doc_dense",
+        DENSE,
+        lambda b: (b.index.doc_vectors[b.index.sentence_doc[b.rows]] @ b.q).astype(np.float64),
+        "cosine of question and the sentence's article (mean of its sentences)",
+    ),
+    Feature(
+        "para_dense",
+        DENSE,
+        lambda b: (b.index.para_vectors[b.index.sentence_para[b.rows]] @ b.q).astype(np.float64),
+        "cosine of question and the sentence's paragraph (mean of its sentences)",
+    ),
+    Feature(
+        "bm25",
+        BM25,
+        lambda b: b.bm25[b.rows].astype(np.float64),
+        "BM25 of the sentence, over the best score the question could reach",
+    ),
+    Feature(
+        "window_bm25",
+        BM25,
+        lambda b: b.window_max(b.bm25[b.near]),
+        "best of that over the sentence and its neighbours",
+    ),
+    Feature("chunk_bm25", BM25, _chunk_bm25, "best BM25 of a chunk holding the sentence"),
+    Feature("coverage", COVERAGE, lambda b: b.coverage, "IDF-weighted share of question terms"),
+    Feature("window_coverage", COVERAGE, _window_coverage, "... in the window together"),
+    Feature(
+        "prev_coverage",
+        COVERAGE,
+        lambda b: _side_coverage(b, -1),
+        "coverage by the previous sentence alone (answers often follow the cue)",
+    ),
+    Feature("next_coverage", COVERAGE, lambda b: _side_coverage(b, 1), "... by the next one alone"),
+    Feature("bigram", COVERAGE, _bigram, "share of the question's term pairs in the window"),
+    Feature(
+        "novelty",
+        COVERAGE,
+        _novelty,
+        "share of the sentence's terms the question does not use (an answer adds some)",
+    ),
+    Feature(
+        "best_coverage",
+        COVERAGE,
+        lambda b: np.full(b.n, b.coverage.max() if b.n else 0.0),
+        "the best coverage of any candidate: how much of the question is known",
+    ),
+    Feature(
+        "has_type",
+        ANSWER_TYPE,
+        lambda b: np.full(b.n, float(b.kind is not AnswerType.NONE)),
+        "the question asks for a person, date, number or place",
+    ),
+    Feature(
+        "type_match",
+        ANSWER_TYPE,
+        lambda b: _as_values(b.type_match),
+        "... and the sentence holds one the question does not already name",
+    ),
+    Feature("window_type_match", ANSWER_TYPE, _window_type_match, "... or its neighbours do"),
+    Feature(
+        "lead",
+        POSITION,
+        lambda b: 1.0 / (1.0 + b.index.sentence_local[b.rows].astype(np.float64)),
+        "1 for an article's first sentence, falling with position",
+    ),
+    Feature(
+        "length",
+        POSITION,
+        # math.log1p, not np.log1p: they differ in the last bit for some counts.
+        lambda b: _as_values([math.log1p(c) for c in b.distinct_counts.tolist()]),
+        "log of the sentence's length in distinct tokens",
+    ),
+    Feature(
+        "focus",
+        CUES,
+        lambda b: _focus(b, window=False),
+        'the sentence has the word a "what/which/how many X" question asks about',
+    ),
+    Feature("window_focus", CUES, lambda b: _focus(b, window=True), "... or its neighbours do"),
+    Feature("names", CUES, _names, "share of the question's capitalised words in the sentence"),
+    Feature(
+        "new_names",
+        CUES,
+        _new_names,
+        "capitalised words the question does not use, per sentence token",
+    ),
+    Feature("proximity", CUES, _proximity, "question terms matched over the span holding them"),
+    Feature("figures", CUES, _figures, "share of the question's numbers the sentence repeats"),
+    Feature(
+        "prev_dense",
+        NEIGHBOUR_DENSE,
+        lambda b: _side_dense(b, -1),
+        "cosine of question and the previous sentence",
+    ),
+    Feature("next_dense", NEIGHBOUR_DENSE, lambda b: _side_dense(b, 1), "... and the next one"),
+    Feature("window_dense", NEIGHBOUR_DENSE, _window_dense_max, "best cosine over the window"),
+    Feature("window_dense_mean", NEIGHBOUR_DENSE, _window_dense_mean, "mean cosine over it"),
+)
+NAMES = tuple(f.name for f in FEATURES)
+# Each feature is also seen relative to the other candidates of the same question: its gap to
+# the best value, and a reciprocal rank (as in reciprocal-rank fusion).
+RANK_OFFSET = 5
+ALL_FEATURES = NAMES + tuple(f"gap:{f}" for f in NAMES) + tuple(f"rank:{f}" for f in NAMES)
+# Features of the question against the whole corpus, the same for every candidate: they feed the
+# confidence model, not the ranker (a constant within a question cannot reorder candidates).
+QUESTION_FEATURES = (
+    "unknown",  # share of the question's distinct terms that no article uses
+)
+FAMILIES: dict[str, tuple[str, ...]] = {
+    family: tuple(f.name for f in FEATURES if f.family == family) for family in FAMILY_ORDER
+}
+
+
+def base_name(name: str) -> str:
+    """The registered feature behind a name of `ALL_FEATURES` ("rank:dense" -> "dense")."""
+    return name.split(":")[-1]
+
+
+def feature_matrix(batch: Batch) -> Values:
+    """Every feature of every candidate: one row per candidate, columns in `NAMES` order."""
+    out = np.zeros((batch.n, len(FEATURES)), dtype=np.float64)
+    if batch.n:
+        for j, feature in enumerate(FEATURES):
+            out[:, j] = feature.compute(batch)
+    return out
+
+
+def relative(matrix: Values) -> Values:
+    """Append each feature's gap to the best candidate and its reciprocal rank (columns in
+    `ALL_FEATURES` order)."""
+    if not len(matrix):
+        return np.zeros((0, len(ALL_FEATURES)))
+    gaps = matrix - matrix.max(axis=0)
+    ranks = np.argsort(np.argsort(-matrix, axis=0, kind="stable"), axis=0, kind="stable")
+    return np.hstack([matrix, gaps, 1.0 / (RANK_OFFSET + ranks)])
+
+
+def question_values(known: dict[str, int], tokens: list[str]) -> dict[str, float]:
+    """The `QUESTION_FEATURES` of a question (`known`: document frequency of each term)."""
+    distinct = set(tokens)
+    return {"unknown": sum(t not in known for t in distinct) / len(distinct) if distinct else 0.0}
