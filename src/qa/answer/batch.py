@@ -71,8 +71,10 @@ class Batch:
 
     @cached_property
     def at(self) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
-        """Positions in `near` of each candidate, its previous and its next sentence (the
-        candidate's own where there is none: read them through `has_prev` / `has_next`)."""
+        """Positions in `near` of each candidate, its previous and its next sentence. Where a
+        neighbour is missing (the article starts or ends) it is the candidate itself, which
+        changes no maximum and no "anywhere in the window"; features of the neighbour alone
+        check `has_prev` / `has_next`."""
         row = np.searchsorted(self.near, self.rows)
         prev = np.where(self.has_prev, np.searchsorted(self.near, self.rows - 1), row)
         next_ = np.where(self.has_next, np.searchsorted(self.near, self.rows + 1), row)
@@ -82,23 +84,12 @@ class Batch:
         """The best of a per-`near`-row value over each candidate's window."""
         row, prev, next_ = self.at
         values = np.asarray(near_values, dtype=np.float64)
-        best = np.maximum(values[row], np.where(self.has_prev, values[prev], -np.inf))
-        return np.maximum(best, np.where(self.has_next, values[next_], -np.inf))
+        return np.maximum(np.maximum(values[row], values[prev]), values[next_])
 
     def window_any(self, near_flags: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """A per-`near`-row flag (or flags, one column each) set anywhere in the window."""
         row, prev, next_ = self.at
-        if near_flags.ndim == 2:
-            return (
-                near_flags[row]
-                | (near_flags[prev] & self.has_prev[:, None])
-                | (near_flags[next_] & self.has_next[:, None])
-            )
-        return (
-            near_flags[row]
-            | (near_flags[prev] & self.has_prev)
-            | (near_flags[next_] & self.has_next)
-        )
+        return near_flags[row] | near_flags[prev] | near_flags[next_]
 
     # ------------------------------------------------------------------------- similarities
     @cached_property
