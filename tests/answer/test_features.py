@@ -49,6 +49,8 @@ ARTICLES = {
         "billion dollars. Tata Electronics leads the project."
     ),
     "single": "Football is not mentioned anywhere else.",
+    # The middle sentence has no tokens: "quad summit" straddles it in the window's run.
+    "bridge": "Delegates praised the Quad. And then it was. Summit talks continue.",
 }
 QUESTIONS = [
     "Which city will host the Quad summit in 2026?",
@@ -199,6 +201,7 @@ def test_every_feature_equals_its_per_candidate_reference(index: Index, question
 
 def test_the_example_exercises_the_features(index: Index) -> None:
     """The reference comparison means something only where features are not all zero."""
+    assert any(not _tokens(index.sentence_text(r)) for r in range(index.sentence_count))
     matrices = [feature_matrix(batch_for(index, q)) for q in QUESTIONS]
     for j, name in enumerate(NAMES):
         assert any(np.ptp(m[:, j]) > 0 or m[0, j] != 0 for m in matrices), name

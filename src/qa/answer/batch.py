@@ -7,6 +7,7 @@ computed over all candidates at once, on first use, and once per question (see
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -111,12 +112,10 @@ class Batch:
     def chunks(self) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
         """The chunks holding each candidate, padded, and which entries are real."""
         lists = [self.index.sentence_chunks[r] for r in self.rows.tolist()]
-        width = max((len(c) for c in lists), default=0)
-        ids = np.zeros((self.n, width), dtype=np.int64)
-        valid = np.zeros((self.n, width), dtype=bool)
-        for i, c in enumerate(lists):
-            ids[i, : len(c)] = c
-            valid[i, : len(c)] = True
+        counts = np.array([len(c) for c in lists], dtype=np.int64)
+        valid = np.arange(counts.max(initial=0)) < counts[:, None]
+        ids = np.zeros(valid.shape, dtype=np.int64)
+        ids[valid] = list(itertools.chain.from_iterable(lists))  # row by row, in order
         return ids, valid
 
     def chunk_dense(self) -> Values:

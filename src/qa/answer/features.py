@@ -54,19 +54,24 @@ def _window_coverage(b: Batch) -> Values:
 
 
 def _bigram(b: Batch) -> Values:
-    """Share of the question's adjacent term pairs found together in the window's tokens (read
-    as one run of tokens, so a pair may straddle two sentences)."""
+    """Share of the question's adjacent term pairs found together in the window's tokens, read
+    as one run (so a pair may straddle two sentences): the pairs inside each sentence, found
+    once per sentence, and the pairs across each boundary of the window."""
     wanted = set(itertools.pairwise(b.q_tokens))
     if not wanted:
         return np.zeros(b.n)
-    row, prev, next_ = b.at
     lists = [tokens for tokens, _ in b.near_tokens]
+    inner = [wanted.intersection(itertools.pairwise(tokens)) for tokens in lists]
     out = []
-    for i, j in enumerate(row.tolist()):
-        run = lists[prev[i]] if b.has_prev[i] else ()
-        run += lists[j]
-        run += lists[next_[i]] if b.has_next[i] else ()
-        out.append(len(wanted.intersection(itertools.pairwise(run))) / len(wanted))
+    for row, prev, next_ in zip(*(a.tolist() for a in b.at), strict=True):
+        # A missing neighbour is the row itself (see Batch.at); sentences without tokens are
+        # skipped, as they add nothing to the run.
+        window = [j for j in dict.fromkeys((prev, row, next_)) if lists[j]]
+        found = set().union(*(inner[j] for j in window))
+        for j, k in itertools.pairwise(window):
+            if (pair := (lists[j][-1], lists[k][0])) in wanted:
+                found.add(pair)
+        out.append(len(found) / len(wanted))
     return _as_values(out)
 
 
