@@ -110,7 +110,7 @@ def _names(b: Batch) -> Values:
 
 def _new_names(b: Batch) -> Values:
     known, question = b.question_names, b.question
-    new = [sum(n not in known and n not in question for n in found) for found in b.names]
+    new = [len([n for n in found if n not in known and n not in question]) for found in b.names]
     return np.asarray(new, dtype=np.float64) / (1 + b.distinct_counts)
 
 
