@@ -94,3 +94,11 @@ def test_capitalised_words_and_figures() -> None:
     text = "Tata Electronics will invest 10.5 billion in Gujarat by 2026."
     assert capitalised(text) == ["Tata", "Electronics", "Gujarat"]
     assert figures(text) == {"10.5", "2026."}
+
+
+def test_the_same_sentence_is_judged_against_each_question_anew() -> None:
+    sentence = "They met in 2023 with Modi."
+    assert has_answer(AnswerType.DATE, sentence, question_words("When did they meet?"))
+    assert not has_answer(AnswerType.DATE, sentence, question_words("When in 2023 did they?"))
+    assert has_answer(AnswerType.PERSON, sentence, question_words("Who met them?"))
+    assert not has_answer(AnswerType.PERSON, sentence, question_words("Who met Modi?"))
