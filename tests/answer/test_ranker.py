@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from qa.answer.features import ALL_FEATURES, QUESTION_FEATURES
 from qa.answer.ranker import MARGIN, TOP_LOGIT, Ranker
-from qa.answer.retrieval import ALL_FEATURES, QUESTION_FEATURES
 
 
 def test_packaged_ranker_loads_and_uses_known_features() -> None:

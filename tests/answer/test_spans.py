@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.answer.span_candidates import DATE, NAME, NUMBER, candidate_spans, wants_sentence
+from qa.answer.span_candidates import DATE, NAME, NUMBER, candidate_spans
 from qa.answer.span_features import CALIBRATION_FEATURES, FEATURES, featurize
+from qa.answer.span_tokens import wants_sentence
 from qa.answer.spans import SpanScorer, best_span, default_scorer
 from qa.evaluation.span_metrics import exact_match, normalize_answer, token_f1
 

@@ -69,3 +69,13 @@ def test_confidence_is_the_product_of_its_two_parts() -> None:
     p = model.probability({"x": 0.0, "y": 0.5})
     assert abs(p - 0.5 * 0.5) < 1e-9
     assert model.features == ("x", "y")
+
+
+def test_the_confidence_model_reads_registered_names_only() -> None:
+    from qa.answer.features import ALL_FEATURES, QUESTION_FEATURES
+    from qa.answer.ranker import MARGIN, TOP_LOGIT
+
+    known = {*ALL_FEATURES, *QUESTION_FEATURES, TOP_LOGIT, MARGIN}
+    assert set(ANSWERABLE_FEATURES) <= known
+    assert len(set(ANSWERABLE_FEATURES)) == len(ANSWERABLE_FEATURES)
+    assert set(RIGHT_FEATURES) == set(ANSWERABLE_FEATURES) - set(QUESTION_FEATURES)

@@ -132,7 +132,7 @@ class Answerer:
     ) -> tuple[float, float]:
         """Probability that the best candidate answers the question, and that the articles
         answer it at all."""
-        from qa.answer.retrieval import ALL_FEATURES
+        from qa.answer.features import ALL_FEATURES
 
         best = candidates[0]
         runner_up = candidates[1].score if len(candidates) > 1 else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 
 
 class AnswerType(Enum):
@@ -60,22 +61,31 @@ def answer_type(question: str) -> AnswerType:
     return AnswerType.NONE
 
 
-def _new_names(sentence: str, question_words: set[str]) -> bool:
-    return any(m.group().lower() not in question_words for m in _NAME.finditer(sentence))
+def question_words(question: str) -> frozenset[str]:
+    """The question's lower-cased words: what a sentence's cue must not merely repeat."""
+    return frozenset(re.findall(r"[\w’'-]+", question.lower()))
 
 
-def has_answer_of(kind: AnswerType, sentence: str, question: str) -> bool:
-    """Does `sentence` hold something of `kind` that the question does not already say?"""
-    question_words = set(re.findall(r"[\w’'-]+", question.lower()))
+@lru_cache(maxsize=32_768)
+def _cues(kind: AnswerType, sentence: str) -> tuple[str, ...]:
+    """The lower-cased words of `sentence` that could answer a `kind` question, whatever the
+    question (none for a place question without a place phrase). Cached: the same sentences
+    come back question after question, and the scan is the costly part."""
     if kind is AnswerType.DATE:
-        return any(m.group().lower() not in question_words for m in _DATE.finditer(sentence))
+        return tuple(m.group().lower() for m in _DATE.finditer(sentence))
     if kind is AnswerType.NUMBER:
-        return any(m.group().lower() not in question_words for m in _NUMBER.finditer(sentence))
-    if kind is AnswerType.PERSON:
-        return _new_names(sentence, question_words)
-    if kind is AnswerType.PLACE:
-        return bool(_PLACE.search(sentence)) and _new_names(sentence, question_words)
-    return True
+        return tuple(m.group().lower() for m in _NUMBER.finditer(sentence))
+    if kind is AnswerType.PLACE and not _PLACE.search(sentence):
+        return ()
+    return tuple(m.group().lower() for m in _NAME.finditer(sentence))  # person or place
+
+
+def has_answer(kind: AnswerType, sentence: str, question_words: frozenset[str]) -> bool:
+    """Does `sentence` hold something of `kind` that the question (its `question_words`) does
+    not already say?"""
+    if kind is AnswerType.NONE:
+        return True
+    return any(word not in question_words for word in _cues(kind, sentence))
 
 
 _FOCUS = re.compile(

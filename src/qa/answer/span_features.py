@@ -14,17 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.answer.cues import AnswerType
-from qa.answer.span_candidates import (
-    COPULA,
-    KINDS,
-    MAX_SENTENCE_CHARS,
-    Candidate,
-    QuestionInfo,
-    Token,
-    find_candidates,
-    question_info,
-    tokenize,
-)
+from qa.answer.span_candidates import COPULA, KINDS, MAX_SENTENCE_CHARS, Candidate, find_candidates
+from qa.answer.span_tokens import QuestionInfo, Token, question_info, tokenize
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from qa.answer.span_candidates import QuestionInfo, question_info
 from qa.answer.span_features import (
     CALIBRATION_FEATURES,
     FEATURES,
@@ -28,6 +27,7 @@ from qa.answer.span_features import (
     calibration_values,
     featurize,
 )
+from qa.answer.span_tokens import QuestionInfo, question_info
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

@@ -25,8 +25,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.answer.ranker import ConfidenceModel, Linear, Ranker, confidence_values
-from qa.answer.retrieval import ALL_FEATURES
+from qa.answer.features import ALL_FEATURES
+from qa.answer.ranker import (
+    MARGIN,
+    TOP_LOGIT,
+    ConfidenceModel,
+    Linear,
+    Ranker,
+    confidence_values,
+)
 from qa.embed.model import CachingEmbedder
 from qa.evaluation.corpora import ANSWERABLE, SampledCorpus
 from qa.evaluation.fitting import fit_logistic
@@ -41,9 +48,11 @@ if TYPE_CHECKING:
 # P(the articles answer the question): absolute similarity and coverage of the best candidate,
 # its answer-type cues, agreement of the dense and lexical signals, and how much of the question
 # the corpus has never heard of. Nothing that counts sentences: it must not drift with size.
+# Names: candidate features of `qa.answer.features` (ALL_FEATURES), the question's own
+# (QUESTION_FEATURES), and the ranker's logit and margin (qa.answer.ranker).
 ANSWERABLE_FEATURES = (
-    "top_logit",
-    "margin",
+    TOP_LOGIT,
+    MARGIN,
     "dense",
     "chunk_dense",
     "window_dense",

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qa.answer.features import ALL_FEATURES
 from qa.answer.ranker import Ranker
-from qa.answer.retrieval import ALL_FEATURES
 from qa.evaluation.datasets import EvalItem
 from qa.evaluation.fitting import fit_listwise, grouped_folds
 from qa.evaluation.scoring import is_hit
