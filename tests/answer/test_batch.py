@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qa.index.index import Chunking, Index, build
 
 from qa.answer.batch import Batch
 from qa.corpus.documents import make_document
-from qa.index.index import Chunking, Index, build
 from qa.index.lexical import tokenize
 from tests.conftest import FakeEmbedder
 

@@ -9,6 +9,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from qa.index.index import Chunking, Index, build
 
 from qa.answer.batch import Batch
 from qa.answer.cues import (
@@ -34,7 +35,6 @@ from qa.answer.features import (
 from qa.answer.ranker import MARGIN, TOP_LOGIT, Ranker
 from qa.answer.retrieval import Retriever
 from qa.corpus.documents import make_document
-from qa.index.index import Chunking, Index, build
 from qa.index.lexical import tokenize
 from tests.conftest import FakeEmbedder
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qa.index.index import Chunking, Index, build
 
 from qa.answer.ranker import Ranker
 from qa.answer.retrieval import Retriever, _top, _top_all, dot_rows
 from qa.corpus.documents import make_document
 from qa.embed.model import ModelInfo
-from qa.index.index import Chunking, Index, build
 
 QUESTION = "quartz garnet"  # BM25 finds sentences and chunks with these words ...
 DENSE_TOPIC = "zebra"  # ... dense search the sentences whose vector says this

@@ -146,10 +146,10 @@ def test_gate_fails_when_bm25_is_off(
 def test_gate_fails_when_the_ranker_loses_a_feature_family(
     tmp_path: Path, corpus: tuple[dict[str, str], list[object]], family: str
 ) -> None:
-    from qa.cli import ABLATIONS
+    from qa.answer.features import FAMILIES
 
     good = Ranker.load()
-    names = set(ABLATIONS[family])
+    names = set(FAMILIES[family])
     weights = np.array(
         [
             0.0 if f.split(":")[-1] in names else w

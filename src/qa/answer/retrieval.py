@@ -16,10 +16,7 @@ import numpy as np
 
 from qa.answer.batch import Batch, RowTokens
 from qa.answer.cues import focus_word
-
-# ALL_FEATURES is re-exported for qa.cli until it imports it from qa.answer.features.
-from qa.answer.features import ALL_FEATURES as ALL_FEATURES
-from qa.answer.features import feature_matrix, question_values, relative
+from qa.answer.features import ALL_FEATURES, feature_matrix, question_values, relative
 from qa.index.lexical import tokenize
 from qa.index.stores.base import TextSearchStore
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import typer
 
 from qa.cli import articles, ask, bench, evaluate, feedback, serve, train
-from qa.cli.train import ABLATIONS
 
 app = typer.Typer(
     help="Extractive, cited question answering over a folder of news articles.",
@@ -28,4 +27,4 @@ app.command("bench")(bench.bench)
 app.command("add")(articles.add)
 app.command("remove")(articles.remove)
 
-__all__ = ["ABLATIONS", "app"]
+__all__ = ["app"]

@@ -10,30 +10,6 @@ import typer
 from qa.cli.common import DEFAULT_DATASETS, DEFAULT_GOLD, SeedsOpt, command_settings, err
 
 DEFAULT_SQUAD = Path("../shared/datasets/squad2-dev-half/dev-v2.0.json")
-ABLATIONS = {
-    "dense": ("dense", "chunk_dense", "doc_dense", "para_dense"),
-    "neighbour dense": ("prev_dense", "next_dense", "window_dense", "window_dense_mean"),
-    "bm25": ("bm25", "window_bm25", "chunk_bm25"),
-    "coverage": (
-        "coverage",
-        "window_coverage",
-        "prev_coverage",
-        "next_coverage",
-        "bigram",
-        "novelty",
-        "best_coverage",
-    ),
-    "answer type": ("has_type", "type_match", "window_type_match"),
-    "focus, names, figures, proximity": (
-        "focus",
-        "window_focus",
-        "names",
-        "new_names",
-        "figures",
-        "proximity",
-    ),
-    "position and length": ("lead", "length"),
-}
 
 
 def train_ranker(
@@ -61,7 +37,7 @@ def train_ranker(
     confidence model for it (`qa train-confidence`)."""
     import numpy as np
 
-    from qa.answer.retrieval import ALL_FEATURES
+    from qa.answer.features import ALL_FEATURES, FAMILIES
     from qa.corpus.documents import read_corpus
     from qa.evaluation.datasets import load_gold, load_squad
     from qa.evaluation.runner import open_eval_engine
@@ -83,7 +59,7 @@ def train_ranker(
     squad_q = np.arange(len(squad_ex.group))
     rows = {"all features": cross_validate(ex, squad_q, l2)}
     if ablation:
-        for family, names in ABLATIONS.items():
+        for family, names in FAMILIES.items():
             kept = tuple(f for f in ALL_FEATURES if f.split(":")[-1] not in names)
             rows[f"without {family}"] = cross_validate(ex, squad_q, l2, kept)
     meta = {
