@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.core.settings import Settings
-from qa.service.engine import ModelLoader
+from qa.embed.loader import ModelLoader
 from tests.conftest import FakeEmbedder
 from tests.corpus.test_seeds import assert_consistent
 

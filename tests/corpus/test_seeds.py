@@ -21,7 +21,9 @@ from qa.corpus.seeds import (
     write_seed,
 )
 from qa.index.index import CURRENT, MANIFEST, load
-from qa.service.engine import DocIdTaken, Engine, IndexUpdateFailed, prepare_index
+from qa.service.engine import Engine
+from qa.service.startup import prepare_index
+from qa.service.updates import DocIdTaken, IndexUpdateFailed
 from tests.conftest import FakeEmbedder
 
 MB = 1024 * 1024
@@ -227,7 +229,7 @@ def test_failed_index_update_keeps_the_article_and_serves_the_old_index(
     def boom(*_args: object, **_kwargs: object) -> None:
         raise OSError("no space left on device")
 
-    monkeypatch.setattr("qa.service.engine.publish", boom)
+    monkeypatch.setattr("qa.service.updates.publish", boom)
     with pytest.raises(IndexUpdateFailed, match="no space left"):
         engine.write([text_article("kept", "This article is kept.")])
     assert "kept" not in engine.index.doc_pos
@@ -271,6 +273,6 @@ def test_follow_rebuilds_a_corrupt_published_index(settings: Settings) -> None:
 
 
 def _models(engine: Engine):
-    from qa.service.engine import ModelLoader
+    from qa.embed.loader import ModelLoader
 
     return ModelLoader(engine.settings, engine.embedder)

@@ -140,7 +140,7 @@ class Context:
     def embedder(self, encoder: str) -> Embedder:
         """Load (once) the embedder for `encoder`, timing the load."""
         if encoder not in self.embedders:
-            from qa.service.engine import ModelLoader
+            from qa.embed.loader import ModelLoader
 
             started = time.perf_counter()
             loader = ModelLoader(self.settings(encoder=encoder))
@@ -420,7 +420,8 @@ def _build(ctx: Context) -> None:
 
 
 def _timed_build(ctx: Context, seeds: Path, index_dir: Path, encoder: str) -> tuple[Index, float]:
-    from qa.service.engine import ModelLoader, prepare_index
+    from qa.embed.loader import ModelLoader
+    from qa.service.startup import prepare_index
 
     embedder = ctx.embedder(encoder)  # loaded before the clock starts
     settings = ctx.settings(encoder=encoder, seeds_dir=seeds, index_dir=index_dir)

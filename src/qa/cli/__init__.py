@@ -104,9 +104,10 @@ def index(
                 err(f"bad article: {line}")
             err(f"{len(bad)} article(s) cannot be indexed (--strict)")
             raise typer.Exit(1)
+    from qa.embed.loader import ModelLoader
     from qa.embed.model import ModelError
     from qa.index.index import IndexUnavailable
-    from qa.service.engine import ModelLoader, prepare_index
+    from qa.service.startup import prepare_index
 
     try:
         built, report = prepare_index(
@@ -580,9 +581,10 @@ def serve_workers(settings: Settings) -> None:
     import uvicorn
 
     from qa.core.runtime import resolve_threads
+    from qa.embed.loader import ModelLoader
     from qa.embed.model import ModelError
     from qa.index.index import IndexUnavailable
-    from qa.service.engine import ModelLoader, prepare_index
+    from qa.service.startup import prepare_index
 
     try:
         built, report = prepare_index(settings, ModelLoader(settings), log=err)
@@ -709,15 +711,15 @@ def add(
     """
     from qa.corpus.documents import ArticleError
     from qa.corpus.ingest import article_from_url, import_feed, known_urls, limits
-    from qa.corpus.seeds import Article, TooLarge, article_from_file
-    from qa.service.engine import IndexUpdateFailed
+    from qa.corpus.seeds import ArticleFile, TooLarge, article_from_file
+    from qa.service.updates import IndexUpdateFailed
 
     if not sources and not feed:
         raise typer.BadParameter("give files or URLs to add, or --feed URL")
     settings = settings_for(seeds, index)
     bounds = limits(settings, allow_private=True)
     max_bytes = settings.max_article_bytes
-    articles: dict[str, Article] = {}
+    articles: dict[str, ArticleFile] = {}
     refused = 0
     for source in sources or []:
         try:
@@ -781,9 +783,8 @@ def remove(
     index: IndexOpt = None,
 ) -> None:
     """Delete articles from the seeds folder (durably) and from the index."""
-    from qa.corpus.documents import ArticleError
-    from qa.corpus.seeds import check_doc_id
-    from qa.service.engine import IndexUpdateFailed
+    from qa.corpus.documents import ArticleError, check_doc_id
+    from qa.service.updates import IndexUpdateFailed
 
     settings = settings_for(seeds, index)
     valid: list[str] = []

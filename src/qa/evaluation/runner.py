@@ -21,11 +21,13 @@ from typing import Any
 
 from qa.answer.ranker import Ranker
 from qa.core.settings import Settings
+from qa.embed.loader import ModelLoader
 from qa.embed.model import Embedder
 from qa.evaluation.datasets import EvalItem
 from qa.evaluation.metrics import Outcome, summarize
 from qa.index.index import Index
-from qa.service.engine import Engine, ModelLoader, prepare_index
+from qa.service.engine import Engine
+from qa.service.startup import prepare_index
 
 # Metrics shown in the printed table and the Markdown summary, in this order.
 SHOWN = (
