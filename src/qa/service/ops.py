@@ -30,6 +30,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from qa.core.errors import QAError
+
 access_log = logging.getLogger("qa.access")
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -37,7 +39,7 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-class BodyTooLarge(HTTPException):
+class BodyTooLarge(QAError, HTTPException):
     """A request body over its limit; an HTTPException so FastAPI's body reader passes it on."""
 
     def __init__(self, limit: int, what: str) -> None:
