@@ -21,6 +21,7 @@ import uvicorn
 import qa.corpus.seeds
 import qa.index.storage
 import qa.service.engine
+import qa.service.updates
 from qa.core.settings import Settings
 from qa.service.app import SHUTDOWN_GRACE_SECONDS, create_app
 from qa.service.engine import Engine
@@ -31,7 +32,7 @@ from tests.conftest import FakeEmbedder
 PHASES: dict[str, tuple[Any, str, bool]] = {
     "seed-temp-written": (qa.corpus.seeds.os, "replace", False),  # temp file fsynced, not renamed
     "seed-renamed": (qa.corpus.seeds, "fsync_dir", False),  # renamed, folder not yet fsynced
-    "seed-durable": (qa.service.engine, "build", False),  # article durable, index not updated
+    "seed-durable": (qa.service.updates, "build", False),  # article durable, index not updated
     "index-staged": (qa.index.storage, "save", True),  # new index written, not renamed into place
     "index-published": (qa.index.storage, "prune", False),  # `current` swapped, engine not yet
     "engine-swapped": (qa.service.engine.Engine, "swap", True),  # serving it, response not sent

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from qa.index.index import Chunking, Index, build
+from qa.index.build import build
+from qa.index.chunking import Chunking
+from qa.index.model import Index
 
 from qa.answer.batch import Batch
 from qa.corpus.documents import make_document

@@ -9,7 +9,9 @@ from functools import cache
 
 import numpy as np
 import pytest
-from qa.index.index import Chunking, Index, build
+from qa.index.build import build
+from qa.index.chunking import Chunking
+from qa.index.model import Index
 
 from qa.answer.batch import Batch
 from qa.answer.cues import (

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from qa.index.index import Chunking, Index, build
+from qa.index.build import build
+from qa.index.chunking import Chunking
+from qa.index.model import Index
 
 from qa.answer.ranker import Ranker
 from qa.answer.retrieval import Retriever, _top, _top_all, dot_rows

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.core.settings import Settings
-from qa.service.engine import ModelLoader
+from qa.embed.loader import ModelLoader
 from tests.conftest import FakeEmbedder
 
 

@@ -11,6 +11,7 @@ from qa.corpus.documents import (
     TITLE_CHARS,
     ArticleError,
     Meta,
+    check_doc_id,
     decode_article,
     front_matter,
     iso_date,
@@ -340,3 +341,42 @@ def test_a_sentence_longer_than_a_window_is_cut_at_a_space_and_keeps_every_word(
     assert all(s.end - s.start <= corpus._WINDOW for s in spans)
     rejoined = " ".join(text[s.start : s.end] for s in spans)
     assert rejoined == text.strip()
+
+
+# ----------------------------------------------------------------------------- doc_id
+
+
+@pytest.mark.parametrize(
+    "doc_id",
+    [
+        "",
+        ".",
+        "..",
+        ".hidden",
+        "../../etc/passwd",
+        "..%2F..%2Fetc%2Fpasswd",
+        "a/b",
+        "a\\b",
+        "/etc/passwd",
+        "a\x00b",
+        "a b",
+        "ünïcode",
+        "x" * 129,
+    ],
+)
+def test_unsafe_doc_ids_are_refused(doc_id: str) -> None:
+    with pytest.raises(ArticleError, match="not allowed"):
+        check_doc_id(doc_id)
+
+
+@pytest.mark.parametrize("doc_id", ["a", "A-b_c.d", "2025.11.27-tokyo", "x" * 128, "a..b"])
+def test_safe_doc_ids_pass(doc_id: str) -> None:
+    assert check_doc_id(doc_id) == doc_id
+
+
+def test_a_file_name_that_breaks_the_doc_id_rule_is_skipped_with_the_rule(tmp_path: Path) -> None:
+    (tmp_path / "a b.txt").write_text("Spaces are not allowed in a doc_id.")
+    (tmp_path / "ok.txt").write_text("This one is fine.")
+    documents, problems = read_corpus(tmp_path)
+    assert [d.doc_id for d in documents] == ["ok"]
+    assert len(problems) == 1 and "'a b' is not allowed" in problems[0]

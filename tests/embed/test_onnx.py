@@ -15,13 +15,14 @@ import pytest
 from qa.core.settings import Settings
 from qa.corpus.documents import read_corpus
 from qa.embed import model as embed
+from qa.embed.loader import ModelLoader
 from qa.embed.model import BUNDLED_WEIGHTS_SHA256, ModelError, ModelInfo
 from qa.embed.onnx import EXPORT_META, Exported, _cached, export_encoder
 from qa.index.build import build
 from qa.index.chunking import Chunking
 from qa.index.freshness import stale_reasons
 from qa.index.manifest import Counts, Manifest, ModelRecord
-from qa.service.engine import ModelLoader
+from qa.embed.loader import ModelLoader
 from tests.conftest import SEEDS
 
 

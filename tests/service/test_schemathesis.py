@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+from fastapi.routing import APIRoute
 from hypothesis import given, settings
 from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis import GenerationMode
@@ -59,10 +61,30 @@ CHECKS = [
 ]
 STATEFUL_CHECKS = [*CHECKS, use_after_free, ensure_resource_availability]
 # Building the app loads nothing (that happens at start-up), so its schema is cheap to list.
-SPEC = create_app(Settings()).openapi()
+APP = create_app(Settings())
+SPEC = APP.openapi()
 OPERATIONS = [
     (method.upper(), path) for path, methods in SPEC["paths"].items() for method in methods
 ]
+
+
+def _handlers(routes: Iterable[object]) -> Iterator[object]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route.endpoint
+        included = getattr(route, "original_router", None)  # a router the app includes
+        if included is not None:
+            yield from _handlers(included.routes)
+
+
+@schemathesis.python.constants
+def _app_code() -> list[object]:
+    """The factory and every route handler: schemathesis draws some values from the literals of
+    the modules that define them (and of what those import). Left to itself it looks only at
+    the app's top-level routes, and FastAPI lists an included router there as one entry."""
+    return [create_app, *_handlers(APP.routes)]
+
+
 # Invalid requests can be made only for operations that take some input.
 CASES = [
     pytest.param(method, path, mode, id=f"{method} {path} {mode.value}")

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from qa.answer.cues import AnswerType, answer_type, capitalised, has_answer, question_words
 
 if TYPE_CHECKING:
-    from qa.index.index import Index
+    from qa.index.model import Index
 
 Values = NDArray[np.float64]
 # A sentence's stemmed tokens, in order and as a set (see `Retriever`, which caches them).

@@ -61,7 +61,8 @@ def measure_build(ctx: Context) -> None:
 
 
 def _timed_build(ctx: Context, seeds: Path, index_dir: Path, encoder: str) -> tuple[Index, float]:
-    from qa.service.engine import ModelLoader, prepare_index
+    from qa.embed.loader import ModelLoader
+    from qa.service.startup import prepare_index
 
     embedder = ctx.embedder(encoder)  # loaded before the clock starts
     settings = ctx.settings(encoder=encoder, seeds_dir=seeds, index_dir=index_dir)

@@ -116,7 +116,7 @@ class Context:
     def embedder(self, encoder: str) -> Embedder:
         """Load (once) the embedder for `encoder`, timing the load."""
         if encoder not in self.embedders:
-            from qa.service.engine import ModelLoader
+            from qa.embed.loader import ModelLoader
 
             started = time.perf_counter()
             loader = ModelLoader(self.settings(encoder=encoder))

@@ -12,7 +12,7 @@ from qa.cli.common import IndexOpt, SeedsOpt, command_settings, err, open_engine
 
 if TYPE_CHECKING:
     from qa.corpus.fetch import FetchLimits
-    from qa.corpus.seeds import Article
+    from qa.corpus.seeds import ArticleFile
     from qa.service.engine import Engine
 
 
@@ -41,7 +41,8 @@ def index(
             raise typer.Exit(1)
     from qa.embed.model import ModelError
     from qa.index.errors import IndexUnavailable
-    from qa.service.engine import ModelLoader, prepare_index
+    from qa.embed.loader import ModelLoader
+    from qa.service.startup import prepare_index
 
     try:
         built, report = prepare_index(
@@ -88,7 +89,7 @@ def add(
     rest is still added.
     """
     from qa.corpus.ingest import limits
-    from qa.service.engine import IndexUpdateFailed
+    from qa.service.updates import IndexUpdateFailed
 
     if not sources and not feed:
         raise typer.BadParameter("give files or URLs to add, or --feed URL")
@@ -122,13 +123,13 @@ def add(
 
 def _read_sources(
     sources: list[str], bounds: FetchLimits, max_bytes: int
-) -> tuple[dict[str, Article], int]:
+) -> tuple[dict[str, ArticleFile], int]:
     """The articles of files and web pages by doc_id, and how many sources were refused."""
     from qa.corpus.documents import ArticleError
     from qa.corpus.ingest import article_from_url
     from qa.corpus.seeds import TooLarge, article_from_file
 
-    articles: dict[str, Article] = {}
+    articles: dict[str, ArticleFile] = {}
     refused = 0
     for source in sources:
         try:
@@ -152,7 +153,7 @@ def _read_sources(
 def _import_feeds(
     feeds: list[str],
     engine: Engine,
-    articles: dict[str, Article],
+    articles: dict[str, ArticleFile],
     bounds: FetchLimits,
     max_bytes: int,
 ) -> tuple[list[str], int]:
@@ -191,8 +192,8 @@ def remove(
 ) -> None:
     """Delete articles from the seeds folder (durably) and from the index."""
     from qa.corpus.documents import ArticleError
-    from qa.corpus.seeds import check_doc_id
-    from qa.service.engine import IndexUpdateFailed
+    from qa.corpus.documents import check_doc_id
+    from qa.service.updates import IndexUpdateFailed
 
     settings = command_settings(seeds, index)
     valid: list[str] = []

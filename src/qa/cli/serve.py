@@ -81,7 +81,8 @@ def serve_workers(settings: Settings) -> None:
     from qa.core.runtime import resolve_threads
     from qa.embed.model import ModelError
     from qa.index.errors import IndexUnavailable
-    from qa.service.engine import ModelLoader, prepare_index
+    from qa.embed.loader import ModelLoader
+    from qa.service.startup import prepare_index
 
     try:
         built, report = prepare_index(settings, ModelLoader(settings), log=err)

@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from qa.core.errors import QAError
+
 _check: ContextVar[Callable[[], bool] | None] = ContextVar("qa_abandon_check", default=None)
 
 
-class Abandoned(RuntimeError):
+class Abandoned(QAError, RuntimeError):
     """The work was given up between two steps; nothing after the last step was done."""
 
 

@@ -28,9 +28,16 @@ from pathlib import Path
 import pysbd
 
 from qa.core.cancel import checkpoint
+from qa.core.errors import QAError
 
 ARTICLE_SUFFIXES = (".txt", ".md")
-DOC_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# The one doc_id rule (corpus reader, seeds folder, API): a doc_id is a file name's stem, so it
+# names a file inside the seeds folder and nothing else; no leading '.', since dot-files are
+# never read as articles (and '.' or '..' would leave the folder).
+DOC_ID_RULE = r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}"
+# Anchored, for pydantic and FastAPI (`pattern=`), whose regex engine searches.
+DOC_ID_PATTERN = f"^{DOC_ID_RULE}$"
+_DOC_ID = re.compile(DOC_ID_RULE)
 
 # A paragraph is a line; Markdown headings and rules are layout, not sentences.
 _LINE = re.compile(r"[^\r\n]+")
@@ -42,8 +49,19 @@ META_FIELDS = ("title", "url", "published", "source", "author")
 TITLE_CHARS = 80
 
 
-class ArticleError(ValueError):
+class ArticleError(QAError, ValueError):
     """An article that cannot be indexed (not UTF-8, binary, empty, bad name)."""
+
+
+def check_doc_id(doc_id: str) -> str:
+    """`doc_id` when it follows the doc_id rule (1-128 letters, digits, '.', '_' or '-', not
+    starting with '.'), else ArticleError."""
+    if not _DOC_ID.fullmatch(doc_id):
+        raise ArticleError(
+            f"doc_id {doc_id[:140]!r} is not allowed: use 1-128 letters, digits, '.', '_' or "
+            "'-', not starting with '.'"
+        )
+    return doc_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,8 +294,7 @@ def make_document(
 ) -> Document:
     """Build a `Document` from decoded file text (front matter, if any, becomes its metadata
     and `text` is the body); `sha256` defaults to that of the text's UTF-8 bytes."""
-    if not DOC_ID_PATTERN.fullmatch(doc_id):
-        raise ArticleError(f"doc_id {doc_id!r} must match [A-Za-z0-9._-]{{1,128}}")
+    check_doc_id(doc_id)
     meta, body = split_front_matter(text)
     sentences = tuple(split_sentences(body))
     return Document(

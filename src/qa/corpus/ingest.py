@@ -21,7 +21,7 @@ from qa.corpus.news import (
     looks_like_html,
     parse_feed,
 )
-from qa.corpus.seeds import Article, TooLarge, article_from_page
+from qa.corpus.seeds import ArticleFile, TooLarge, article_from_page
 
 if TYPE_CHECKING:
     from qa.core.settings import Settings
@@ -48,7 +48,7 @@ def article_from_url(
     doc_id: str | None,
     max_bytes: int,
     fallback: Meta = NO_META,
-) -> Article:
+) -> ArticleFile:
     """Fetch the page at `url` and make its article (FetchError / ArticleError name the URL)."""
     fetched = fetch(url, bounds, accept=_PAGE_ACCEPT)
     media = fetched.media_type
@@ -75,7 +75,7 @@ class FeedImport:
     """What reading one feed found: new articles, links already stored, and failures."""
 
     feed: str
-    articles: list[Article] = field(default_factory=list)
+    articles: list[ArticleFile] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 

@@ -22,30 +22,30 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from qa.core.errors import QAError
 from qa.corpus.documents import (
     ARTICLE_SUFFIXES,
     ArticleError,
     Document,
     article_paths,
+    check_doc_id,
     decode_article,
     front_matter,
     make_document,
 )
 from qa.corpus.news import NewsPage, canonical_key, extract_page
 
-# Stricter than corpus.DOC_ID_PATTERN: no leading dot, since dot-files are never read as articles.
-WRITE_DOC_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
 MAX_TITLE_CHARS = 300
 HTML_SUFFIXES = (".html", ".htm")
 _TEMP_FILE = re.compile(r"\..+\.[0-9a-f]{32}\.tmp")
 
 
-class TooLarge(ValueError):
+class TooLarge(QAError, ValueError):
     """An article over the configured size limit."""
 
 
 @dataclass(frozen=True, slots=True)
-class Article:
+class ArticleFile:
     """An article ready to store: the exact bytes of its file and the Document they make."""
 
     doc_id: str
@@ -63,16 +63,6 @@ class Corpus:
     sources: dict[str, str]
 
 
-def check_doc_id(doc_id: str) -> str:
-    """`doc_id` when it names a file inside the seeds folder, else ArticleError."""
-    if not WRITE_DOC_ID.fullmatch(doc_id):
-        raise ArticleError(
-            f"doc_id {doc_id[:140]!r} is not allowed: use 1-128 letters, digits, '.', '_' or "
-            "'-', not starting with '.'"
-        )
-    return doc_id
-
-
 def derive_doc_id(title: str | None, text: str, url: str | None = None) -> str:
     """A readable, stable doc_id: a slug of the title (or first line) and a hash of the
     article's canonical URL when it has one (so a page stored twice keeps one doc_id), else of
@@ -88,7 +78,7 @@ def derive_doc_id(title: str | None, text: str, url: str | None = None) -> str:
 
 def article_from_text(
     text: str, *, doc_id: str | None, title: str | None, max_bytes: int
-) -> Article:
+) -> ArticleFile:
     """An article sent as text; a title becomes a Markdown heading on its first line (`.md`)."""
     if title is not None:
         title = title.strip()
@@ -105,7 +95,9 @@ def article_from_text(
     return _article(doc_id, ".md" if title else ".txt", head + body, max_bytes)
 
 
-def article_from_file(filename: str, data: bytes, *, doc_id: str | None, max_bytes: int) -> Article:
+def article_from_file(
+    filename: str, data: bytes, *, doc_id: str | None, max_bytes: int
+) -> ArticleFile:
     """An uploaded `.txt` / `.md` file, or an `.html` news page (stored as its article text
     and metadata, `.md`); its doc_id is the file name without extension."""
     if "/" in filename or "\\" in filename or "\x00" in filename:
@@ -123,7 +115,7 @@ def article_from_file(filename: str, data: bytes, *, doc_id: str | None, max_byt
     return _article(check_doc_id(doc_id or name.stem), suffix, data, max_bytes)
 
 
-def article_from_page(page: NewsPage, *, doc_id: str | None, max_bytes: int) -> Article:
+def article_from_page(page: NewsPage, *, doc_id: str | None, max_bytes: int) -> ArticleFile:
     """A news page's article: its text under a front-matter block of its metadata (`.md`).
     Without a doc_id, one is derived from the headline and the canonical URL."""
     meta = page.meta
@@ -131,7 +123,7 @@ def article_from_page(page: NewsPage, *, doc_id: str | None, max_bytes: int) -> 
     return _article(doc_id, ".md", (front_matter(meta) + page.text).encode("utf-8"), max_bytes)
 
 
-def _article(doc_id: str, suffix: str, data: bytes, max_bytes: int) -> Article:
+def _article(doc_id: str, suffix: str, data: bytes, max_bytes: int) -> ArticleFile:
     if len(data) > max_bytes:
         raise TooLarge(
             f"article is {len(data):,} bytes; the limit is {max_bytes:,} (QA_MAX_ARTICLE_BYTES)"
@@ -140,7 +132,7 @@ def _article(doc_id: str, suffix: str, data: bytes, max_bytes: int) -> Article:
     document = make_document(doc_id, text, sha256=hashlib.sha256(data).hexdigest())
     if not document.sentences:
         raise ArticleError(f"{doc_id}: no sentences found; an article needs some prose")
-    return Article(doc_id, suffix, data, document)
+    return ArticleFile(doc_id, suffix, data, document)
 
 
 def seed_files(seeds_dir: Path, doc_id: str) -> list[Path]:
@@ -163,7 +155,7 @@ def _article_files(seeds_dir: Path) -> list[Path]:
     return [seeds_dir / name for name in sorted(names)]
 
 
-def write_seed(seeds_dir: Path, article: Article) -> Path:
+def write_seed(seeds_dir: Path, article: ArticleFile) -> Path:
     """Store `article` atomically and durably, replacing the file(s) of the same doc_id."""
     existing = seed_files(seeds_dir, article.doc_id)
     target = existing[0] if existing else seeds_dir / f"{article.doc_id}{article.suffix}"

@@ -216,9 +216,9 @@ def train_confidence(
     log: Callable[[str], None] = lambda _m: None,
 ) -> Ranker:
     """`ranker` with a confidence model and threshold fitted on the training fold of `corpora`."""
+    from qa.embed.loader import ModelLoader
     from qa.evaluation.corpora import TRAIN_FOLD
     from qa.evaluation.runner import open_eval_engine
-    from qa.service.engine import ModelLoader
 
     embedder = CachingEmbedder(ModelLoader(settings).get())
     table = TopTable()

@@ -23,7 +23,9 @@ from qa.evaluation.datasets import EvalItem
 from qa.evaluation.metrics import Outcome, summarize
 from qa.evaluation.scoring import score_item
 from qa.index.model import Index
-from qa.service.engine import Engine, ModelLoader, prepare_index
+from qa.embed.loader import ModelLoader
+from qa.service.engine import Engine
+from qa.service.startup import prepare_index
 
 
 @dataclass

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from qa.core.settings import Settings
     from qa.corpus.documents import Document
 
 
@@ -15,6 +16,11 @@ class Chunking:
 
     size: int = 3
     overlap: int = 1
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Chunking:
+        """The chunking `settings` ask for (`QA_CHUNK_SIZE`, `QA_CHUNK_OVERLAP`)."""
+        return cls(settings.chunk_size, settings.chunk_overlap)
 
     def bounds(self, n: int) -> list[tuple[int, int]]:
         """[first, last) sentence numbers of each chunk of an article with `n` sentences."""

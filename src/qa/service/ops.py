@@ -1,8 +1,9 @@
-"""Operations: request ids and logs, Prometheus metrics, body-size limits, /livez /readyz /metrics.
+"""Operations middleware: request ids and logs, Prometheus metrics, body-size limits.
 
 Both middlewares are plain ASGI (no buffering of bodies or responses). Every request gets a
 request id (the caller's `X-Request-ID` when it is sane, else a new one), echoed in the response
-header and written with method, path, route, status and duration as one JSON log line.
+header and written with method, path, route, status and duration as one JSON log line. The
+probes and GET /metrics are in `qa.service.routes.ops`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI, HTTPException
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Histogram,
@@ -27,14 +25,12 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     disable_created_metrics,
-    generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from qa.service.auth import AUTH_ERRORS, Reader
-from qa.service.schemas import ErrorOut, Live, Ready
+from qa.core.errors import QAError
 
 access_log = logging.getLogger("qa.access")
 
@@ -43,7 +39,7 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-class BodyTooLarge(HTTPException):
+class BodyTooLarge(QAError, HTTPException):
     """A request body over its limit; an HTTPException so FastAPI's body reader passes it on."""
 
     def __init__(self, limit: int, what: str) -> None:
@@ -240,53 +236,3 @@ class RequestLog:
                     }
                 )
             )
-
-
-def install_ops(app: FastAPI, metrics: Metrics) -> None:
-    """GET /livez, /readyz and /metrics."""
-    router = APIRouter(tags=["operations"])
-
-    @router.get("/livez", response_model=Live)
-    def livez() -> Live:
-        """The process is up and answering (says nothing about the index)."""
-        return Live(status="alive")
-
-    @router.get(
-        "/readyz",
-        response_model=Ready,
-        responses={503: {"model": ErrorOut, "description": "Model or index not loaded yet"}},
-    )
-    def readyz(request: Request) -> Ready | JSONResponse:
-        """200 once the model and index are loaded and questions can be answered, else 503."""
-        engine = getattr(request.app.state, "engine", None)
-        if engine is None:
-            failure = getattr(request.app.state, "load_error", None)
-            reason = f"failed: {failure}" if failure else "loading the model and index"
-            return JSONResponse(status_code=503, content={"error": f"not ready: {reason}"})
-        state = engine.state
-        return Ready(
-            status="ready",
-            documents=len(state.index.documents),
-            index_version=state.version,
-            index_loaded_at=datetime.fromtimestamp(state.loaded_at, UTC).isoformat(
-                timespec="seconds"
-            ),
-        )
-
-    @router.get(
-        "/metrics",
-        response_class=Response,
-        dependencies=[Reader],
-        responses={
-            200: {
-                "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
-                "description": "Prometheus text format",
-            },
-            **AUTH_ERRORS,
-        },
-    )
-    def metrics_() -> Response:
-        """Prometheus metrics: requests and latency per route, the index, the process."""
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-    app.include_router(router)

@@ -16,6 +16,8 @@ from pydantic import (
     model_validator,
 )
 
+from qa.corpus.documents import DOC_ID_PATTERN
+
 MAX_QUESTION_CHARS = 1000
 
 
@@ -184,7 +186,7 @@ class FeedbackRequest(BaseModel):
         None, max_length=MAX_ANSWER_CHARS, description="The answer shown; null for 'no answer'."
     )
     doc_id: StrictStr | None = Field(
-        None, pattern=r"^[A-Za-z0-9._-]{1,128}$", description="Article of the answer's citation."
+        None, pattern=DOC_ID_PATTERN, description="Article of the answer's citation."
     )
     sentence_index: StrictInt | None = Field(
         None, ge=0, description="The cited sentence's number within its article."
@@ -217,8 +219,6 @@ class WebConfig(BaseModel):
 
 
 # ------------------------------------------------------------------------- writes and ops
-
-DOC_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$"
 
 
 class ArticleIn(BaseModel):

@@ -3,9 +3,9 @@
 // nodes), never parsed as HTML: an article may contain markup, and it must show literally.
 
 import { api } from "./api.js";
-import { button, codePoints, el, originalLink, scrollIntoViewGently } from "./dom.js";
+import { replyBubble } from "./bubbles.js";
+import { codePoints, el, scrollIntoViewGently } from "./dom.js";
 import { createPanel } from "./panel.js";
-import { byline, copyText, shortAnswer, verdict } from "./words.js";
 
 const STORE_KEY = "qa-chat";
 const COUNT_FROM = 0.8; // the character counter shows from this share of the limit on
@@ -42,6 +42,13 @@ const panel = createPanel({
     els.articleCount.textContent = ` (${n})`;
   },
 });
+
+// What a reply's buttons do on the page (see bubbles.js).
+const replyActions = {
+  retry: (turn) => ask(turn.question, turn),
+  openArticle: (citation, opener, options) => panel.openArticle(citation, opener, options),
+  save,
+};
 
 // ---- history ------------------------------------------------------------------------------
 
@@ -100,7 +107,7 @@ function newChat() {
 function renderTurn(turn) {
   const asked = el("div", "bubble user", turn.question);
   asked.setAttribute("aria-label", "You asked");
-  const reply = replyFor(turn); // first, so a turn that cannot be shown adds nothing
+  const reply = replyBubble(turn, replyActions); // first: a turn it cannot show adds nothing
   els.log.append(asked, reply);
   views.set(turn.id, { asked, reply });
 }
@@ -108,195 +115,10 @@ function renderTurn(turn) {
 function refresh(turn) {
   const view = views.get(turn.id);
   if (!view) return null;
-  const reply = replyFor(turn);
+  const reply = replyBubble(turn, replyActions);
   view.reply.replaceWith(reply);
   view.reply = reply;
   return reply;
-}
-
-function replyFor(turn) {
-  if (turn.status === "waiting") return thinkingBubble();
-  if (turn.status === "failed") return errorBubble(turn);
-  return answerBubble(turn);
-}
-
-function thinkingBubble() {
-  const bubble = el("div", "bubble bot thinking");
-  bubble.append("Thinking");
-  const dots = el("span", "dots");
-  dots.setAttribute("aria-hidden", "true");
-  for (let i = 0; i < 3; i += 1) dots.append(el("span", "", "."));
-  bubble.append(dots);
-  return bubble;
-}
-
-function errorBubble(turn) {
-  const stopped = Boolean(turn.error && turn.error.stopped);
-  const bubble = el("div", `bubble bot error${stopped ? " stopped" : ""}`);
-  bubble.append(el("p", "error-title", stopped ? "No answer yet." : "Sorry, that did not work."));
-  bubble.append(el("p", "error-message", turn.error ? turn.error.message : ""));
-  const retry = button("retry", "Retry");
-  retry.setAttribute("aria-label", `Retry: ${turn.question}`);
-  retry.addEventListener("click", () => ask(turn.question, turn));
-  bubble.append(retry);
-  return bubble;
-}
-
-function verdictLine(body) {
-  const v = verdict(body);
-  const line = el("p", `verdict ${v.kind}`, v.text);
-  if (v.detail) line.append(el("span", "verdict-detail", ` (${v.detail})`));
-  return line;
-}
-
-// The quoted sentence, with the short answer marked when the server found one.
-function quote(body) {
-  const p = el("p", "answer-text");
-  const parts = shortAnswer(body);
-  if (parts) {
-    p.append(parts.before, el("mark", "short-answer", parts.marked), parts.after);
-  } else {
-    p.textContent = body.answer;
-  }
-  return p;
-}
-
-function sourceCard(citation, { lead, kind }) {
-  const item = el("li", `source-card${lead ? " lead" : ""}${kind === "not-answer" ? " not-answer" : ""}`);
-  const title = citation.title || citation.doc_id;
-  const by = byline(citation);
-  const open = button(`cite${lead ? " source" : ""}`);
-  open.dataset.docId = citation.doc_id;
-  if (kind === "not-answer") open.append(el("span", "not-answer-tag", "Not an answer"));
-  open.append(el("span", "cite-title", title));
-  if (by) open.append(el("span", "cite-byline", by));
-  if (!lead) open.append(el("span", "cite-text", citation.text));
-  open.append(el("span", "cite-action", lead ? "Show it in the article" : "Show in article"));
-  const role = lead ? "Source" : kind === "not-answer" ? "Not an answer, sentence" : "Sentence";
-  open.setAttribute(
-    "aria-label",
-    `${role} from “${title}”${by ? `, ${by}` : ""}: show it in the article`,
-  );
-  open.addEventListener("click", () => panel.openArticle(citation, open, { kind: kind || "answer" }));
-  item.append(open);
-  const foot = el("div", "card-foot");
-  const link = originalLink(citation.url);
-  if (link) foot.append(link);
-  const details = el("details", "ids");
-  details.append(
-    el("summary", "", "Details"),
-    el("p", "", `doc_id ${citation.doc_id} · sentence_index ${citation.sentence_index}`),
-  );
-  foot.append(details);
-  item.append(foot);
-  return item;
-}
-
-function answerBubble(turn) {
-  const body = turn.response;
-  const citations = Array.isArray(body.citations) ? body.citations : [];
-  const answered = body.answer !== null && body.answer !== undefined;
-  const bubble = el("article", `bubble bot ${answered ? "answer" : "abstained"}`);
-  bubble.setAttribute("aria-label", answered ? "Answer" : "No answer");
-  bubble.append(verdictLine(body));
-  if (answered) {
-    bubble.append(quote(body));
-    const [lead, ...others] = citations;
-    if (lead) {
-      bubble.append(el("h3", "section-label", "Source"));
-      const list = el("ul", "citations");
-      list.append(sourceCard(lead, { lead: true }));
-      bubble.append(list);
-    }
-    if (others.length) {
-      bubble.append(el("h3", "section-label", "Also related"));
-      const list = el("ul", "citations");
-      for (const c of others) list.append(sourceCard(c, { lead: false }));
-      bubble.append(list);
-    }
-  } else if (citations.length) {
-    bubble.append(el("h3", "section-label", "Closest sentences — not an answer"));
-    const list = el("ul", "citations not-answer");
-    for (const c of citations) list.append(sourceCard(c, { lead: false, kind: "not-answer" }));
-    bubble.append(list);
-  }
-  const actions = el("div", "actions");
-  if (answered) actions.append(copyButton(body));
-  actions.append(feedbackRow(turn));
-  bubble.append(actions);
-  return bubble;
-}
-
-function copyButton(body) {
-  const wrap = el("span", "copy-wrap");
-  const copy = button("action copy", "Copy");
-  copy.setAttribute("aria-label", "Copy the answer and its source");
-  const status = el("span", "copy-status");
-  status.setAttribute("role", "status");
-  copy.addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText(copyText(body));
-      status.textContent = "Copied.";
-    } catch (_) {
-      status.textContent = "Copying is blocked here: select the text to copy it.";
-    }
-  });
-  wrap.append(copy, status);
-  return wrap;
-}
-
-// One vote per answer: the same button again changes nothing; the other one replaces the
-// vote (`qa feedback export` keeps the latest vote on a question and its cited sentence).
-function feedbackRow(turn) {
-  const body = turn.response;
-  const lead = body.answer !== null && body.answer !== undefined ? body.citations[0] : null;
-  const row = el("div", "feedback");
-  row.setAttribute("role", "group");
-  row.setAttribute("aria-label", "Was this helpful?");
-  row.append(el("span", "", "Was this helpful?"));
-  const up = button("vote", "Helpful");
-  const down = button("vote", "Not helpful");
-  const status = el("span", "feedback-status");
-  status.setAttribute("role", "status");
-  const show = () => {
-    up.setAttribute("aria-pressed", String(turn.vote === true));
-    down.setAttribute("aria-pressed", String(turn.vote === false));
-  };
-  show();
-
-  async function vote(helpful) {
-    if (turn.vote === helpful) return;
-    const changing = turn.vote === true || turn.vote === false;
-    up.disabled = down.disabled = true;
-    status.classList.remove("failed");
-    status.textContent = "Saving…";
-    try {
-      await api("/feedback", {
-        method: "POST",
-        body: JSON.stringify({
-          question: body.question,
-          answer: lead ? body.answer : null,
-          doc_id: lead ? lead.doc_id : null,
-          sentence_index: lead ? lead.sentence_index : null,
-          helpful,
-        }),
-      });
-      turn.vote = helpful;
-      save();
-      show();
-      status.textContent = changing ? "Vote changed." : "Thanks, noted.";
-    } catch (error) {
-      status.classList.add("failed");
-      status.textContent = `Feedback not saved: ${error.message}`;
-    } finally {
-      up.disabled = down.disabled = false;
-    }
-  }
-
-  up.addEventListener("click", () => vote(true));
-  down.addEventListener("click", () => vote(false));
-  row.append(up, down, status);
-  return row;
 }
 
 // ---- asking -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { api } from "./api.js";
 import { appendText, button, el, originalLink, toUtf16 } from "./dom.js";
 import { byline } from "./words.js";
 
-// Below this width the panel is a sheet (the same breakpoint as in style.css).
+// Below this width the panel is a sheet (the same breakpoint as in page.css).
 const SHEET_QUERY = "(max-width: 55.99rem)";
 
 export function createPanel({ panel, behind, fallbackFocus, onCount }) {

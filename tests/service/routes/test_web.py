@@ -18,6 +18,7 @@ from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 
 STATIC = resources.files("qa.service") / "static"
+STYLESHEETS = ("page.css", "chat.css", "panel.css", "narrow.css")
 
 
 @pytest.fixture
@@ -75,7 +76,11 @@ def test_head_of_the_page_is_200_with_the_headers_of_get_and_no_body(client: Tes
         ("dom.js", "javascript"),
         ("panel.js", "javascript"),
         ("words.js", "javascript"),
-        ("style.css", "text/css"),
+        ("bubbles.js", "javascript"),
+        ("page.css", "text/css"),
+        ("chat.css", "text/css"),
+        ("panel.css", "text/css"),
+        ("narrow.css", "text/css"),
         ("favicon.svg", "image/svg+xml"),
         ("index.html", "text/html"),
     ],
@@ -103,7 +108,11 @@ def test_static_files_are_package_data() -> None:
         "dom.js",
         "panel.js",
         "words.js",
-        "style.css",
+        "bubbles.js",
+        "page.css",
+        "chat.css",
+        "panel.css",
+        "narrow.css",
         "favicon.svg",
     ):
         assert (STATIC / name).is_file(), name
@@ -117,6 +126,7 @@ class _Markup(HTMLParser):
         self.style_blocks = 0
         self.bad_attrs: list[str] = []
         self.external: list[str] = []
+        self.stylesheets: list[str] = []
         self._in_script = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -132,6 +142,8 @@ class _Markup(HTMLParser):
                 self.script_srcs.append(values["src"] or "")
         if tag == "style":
             self.style_blocks += 1
+        if tag == "link" and values.get("rel") == "stylesheet":
+            self.stylesheets.append(values.get("href") or "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
@@ -150,8 +162,12 @@ def test_page_has_nothing_the_csp_would_block_and_fetches_nothing_from_elsewhere
     assert parser.style_blocks == 0
     assert parser.bad_attrs == []
     assert parser.external == []
-    css = (STATIC / "style.css").read_text(encoding="utf-8")
-    assert "@import" not in css and "url(" not in css
+    # Every stylesheet, in cascade order (later files override earlier ones), and no other.
+    assert parser.stylesheets == [f"/static/{name}" for name in STYLESHEETS]
+    assert sorted(p.name for p in STATIC.glob("*.css")) == sorted(STYLESHEETS)
+    for name in STYLESHEETS:
+        css = (STATIC / name).read_text(encoding="utf-8")
+        assert "@import" not in css and "url(" not in css, name
 
 
 @pytest.mark.parametrize("script", sorted(p.name for p in STATIC.glob("*.js")))

@@ -11,7 +11,7 @@ from qa.core.settings import Settings
 from qa.corpus.documents import fingerprint_files
 from tests.corpus.test_seeds import assert_consistent
 from tests.news_site import DATA, NewsSite
-from tests.service.test_writes_api import AUTH, TOKEN, make_client
+from tests.service.routes.test_articles import AUTH, TOKEN, make_client
 
 BRIDGE = "/2025/03/12/harbour-bridge-reopens"
 

@@ -1,0 +1,45 @@
+"""POST /ask: a question answered with a verbatim sentence and its citations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import anyio
+from fastapi import APIRouter, HTTPException
+
+from qa.answer.filters import ArticleFilter, UnknownArticles
+from qa.service.auth import Reader
+from qa.service.deps import EngineDep, QuestionTurns
+from qa.service.routes.responses import ERRORS, READ_ERRORS
+from qa.service.schemas import AnswerSpanOut, AskRequest, AskResponse, CitationOut
+
+router = APIRouter()
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    responses={**ERRORS, **READ_ERRORS},
+    dependencies=[Reader],
+)
+async def ask(body: AskRequest, engine: EngineDep, turns: QuestionTurns) -> AskResponse:
+    """Answer a question with a verbatim sentence and its citations, or `answer: null`;
+    `doc_ids`, `since` and `until` restrict the articles it may come from."""
+    where = ArticleFilter(
+        frozenset(body.doc_ids) if body.doc_ids is not None else None, body.since, body.until
+    )
+    try:
+        # CPU-bound: off the event loop, in at most one thread per core (see create_app).
+        answer = await anyio.to_thread.run_sync(
+            engine.ask, body.question, body.top_k, where, limiter=turns
+        )
+    except UnknownArticles as err:
+        raise HTTPException(422, str(err)) from None
+    return AskResponse(
+        question=answer.question,
+        answer=answer.text,
+        confidence=round(answer.confidence, 4),
+        citations=[CitationOut(**asdict(c)) for c in answer.citations],
+        answer_span=AnswerSpanOut(**asdict(answer.answer_span)) if answer.answer_span else None,
+        took_ms=answer.took_ms,
+    )
