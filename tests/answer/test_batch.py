@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from qa.index.build import build
-from qa.index.chunking import Chunking
-from qa.index.model import Index
 
 from qa.answer.batch import Batch
 from qa.corpus.documents import make_document
+from qa.index.build import build
+from qa.index.chunking import Chunking
 from qa.index.lexical import tokenize
+from qa.index.model import Index
 from tests.conftest import FakeEmbedder
 
 ARTICLES = {

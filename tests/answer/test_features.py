@@ -9,9 +9,6 @@ from functools import cache
 
 import numpy as np
 import pytest
-from qa.index.build import build
-from qa.index.chunking import Chunking
-from qa.index.model import Index
 
 from qa.answer.batch import Batch
 from qa.answer.cues import (
@@ -37,7 +34,10 @@ from qa.answer.features import (
 from qa.answer.ranker import MARGIN, TOP_LOGIT, Ranker
 from qa.answer.retrieval import Retriever
 from qa.corpus.documents import make_document
+from qa.index.build import build
+from qa.index.chunking import Chunking
 from qa.index.lexical import tokenize
+from qa.index.model import Index
 from tests.conftest import FakeEmbedder
 
 ARTICLES = {

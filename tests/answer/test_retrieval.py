@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from qa.index.build import build
-from qa.index.chunking import Chunking
-from qa.index.model import Index
 
 from qa.answer.ranker import Ranker
 from qa.answer.retrieval import Retriever, _top, _top_all, dot_rows
 from qa.corpus.documents import make_document
 from qa.embed.model import ModelInfo
+from qa.index.build import build
+from qa.index.chunking import Chunking
+from qa.index.model import Index
 
 QUESTION = "quartz garnet"  # BM25 finds sentences and chunks with these words ...
 DENSE_TOPIC = "zebra"  # ... dense search the sentences whose vector says this

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.evaluation.datasets import load_gold
-from qa.evaluation.feedback import FeedbackLog, read_feedback
+from qa.evaluation.feedback import read_feedback
+from qa.service.feedback import FeedbackLog
 from tests.evaluation.test_feedback import QUAD, WELCOMED, vote
 
 

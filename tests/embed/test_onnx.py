@@ -22,7 +22,6 @@ from qa.index.build import build
 from qa.index.chunking import Chunking
 from qa.index.freshness import stale_reasons
 from qa.index.manifest import Counts, Manifest, ModelRecord
-from qa.embed.loader import ModelLoader
 from tests.conftest import SEEDS
 
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.core.errors import QAError
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from qa.index.model import Index
 
 
-class UnknownArticles(ValueError):
+class UnknownArticles(QAError, ValueError):
     """A filter names doc_ids the index does not have."""
 
 

@@ -39,9 +39,9 @@ def index(
                 err(f"bad article: {line}")
             err(f"{len(bad)} article(s) cannot be indexed (--strict)")
             raise typer.Exit(1)
+    from qa.embed.loader import ModelLoader
     from qa.embed.model import ModelError
     from qa.index.errors import IndexUnavailable
-    from qa.embed.loader import ModelLoader
     from qa.service.startup import prepare_index
 
     try:
@@ -191,8 +191,7 @@ def remove(
     index: IndexOpt = None,
 ) -> None:
     """Delete articles from the seeds folder (durably) and from the index."""
-    from qa.corpus.documents import ArticleError
-    from qa.corpus.documents import check_doc_id
+    from qa.corpus.documents import ArticleError, check_doc_id
     from qa.service.updates import IndexUpdateFailed
 
     settings = command_settings(seeds, index)

@@ -44,7 +44,8 @@ def export(
     """
     from qa.corpus.documents import read_corpus
     from qa.evaluation.feedback import export as export_votes
-    from qa.evaluation.feedback import gold_questions, json_line, read_feedback
+    from qa.evaluation.feedback import gold_questions, read_feedback
+    from qa.service.feedback import json_line
 
     settings = command_settings(seeds, None)
     path = file or settings.feedback_path

@@ -79,9 +79,9 @@ def serve_workers(settings: Settings) -> None:
     import uvicorn
 
     from qa.core.runtime import resolve_threads
+    from qa.embed.loader import ModelLoader
     from qa.embed.model import ModelError
     from qa.index.errors import IndexUnavailable
-    from qa.embed.loader import ModelLoader
     from qa.service.startup import prepare_index
 
     try:

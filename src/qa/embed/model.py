@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from qa.core.errors import QAError
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -19,7 +21,7 @@ BUNDLED_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4
 WEIGHTS_FILE = "model.safetensors"
 
 
-class ModelError(RuntimeError):
+class ModelError(QAError, RuntimeError):
     """The embedding model is missing, altered or unusable."""
 
 

@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.core.errors import QAError
+
 PARAGRAPH_JOINER = "\n\n"
 
 
-class DatasetError(ValueError):
+class DatasetError(QAError, ValueError):
     """A question file that cannot be used as it is."""
 
 

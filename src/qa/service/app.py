@@ -17,9 +17,9 @@ from starlette.types import Scope
 import qa
 from qa.core.runtime import resolve_threads
 from qa.core.settings import Settings, get_settings
-from qa.evaluation.feedback import FeedbackLog
 from qa.service.engine import Engine
 from qa.service.error_handlers import install_error_handlers
+from qa.service.feedback import FeedbackLog
 from qa.service.lifespan import lifespan
 from qa.service.ops import BodyLimit, Metrics, RequestLog
 from qa.service.routes import articles, ask, documents, health, ops, web

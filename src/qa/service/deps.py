@@ -13,8 +13,8 @@ import anyio
 from fastapi import Depends, HTTPException, Request
 
 from qa.core.settings import Settings
-from qa.evaluation.feedback import FeedbackLog
 from qa.service.engine import Engine
+from qa.service.feedback import FeedbackLog
 from qa.service.ops import Metrics
 
 

@@ -23,13 +23,13 @@ from qa.core.cancel import abandon_when, checkpoint
 from qa.corpus.seeds import ArticleFile
 from qa.embed.loader import ModelLoader
 from qa.embed.model import Embedder
+from qa.index.chunking import Chunking
 from qa.index.embed_corpus import Reusable
 from qa.index.ensure import BuildReport
 from qa.index.errors import IndexUnavailable
 from qa.index.lock import build_lock
 from qa.index.model import Index
 from qa.index.storage import load
-from qa.index.chunking import Chunking
 from qa.index.stores.base import StoreUnavailable
 from qa.index.stores.registry import configured
 from qa.service import updates

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Literal
 from qa.core.errors import QAError
 from qa.corpus.seeds import ArticleFile, read_seeds, remove_seeds, seed_files, write_seed
 from qa.embed.model import Embedder
-from qa.index.embed_corpus import Reusable
 from qa.index.build import build, embed_articles
 from qa.index.chunking import Chunking
+from qa.index.embed_corpus import Reusable
 from qa.index.model import Index
 from qa.index.storage import publish
 from qa.index.stores.registry import configured
@@ -49,13 +49,16 @@ class WriteOutcome:
     document: Document | None = None
 
 
-
 def embed(
     articles: Sequence[ArticleFile], embedder: Embedder, settings: Settings, index: Index
 ) -> Reusable:
     """The vectors of `articles` that `index` does not already hold."""
     return embed_articles(
-        [a.document for a in articles], embedder, Chunking.from_settings(settings), index, settings.batch_size
+        [a.document for a in articles],
+        embedder,
+        Chunking.from_settings(settings),
+        index,
+        settings.batch_size,
     )
 
 

@@ -11,9 +11,9 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from qa.evaluation.feedback import feedback_record
 from qa.service.auth import AUTH_ERRORS, Reader
 from qa.service.deps import FeedbackLogDep, SettingsDep
+from qa.service.feedback import feedback_record
 from qa.service.schemas import (
     MAX_QUESTION_CHARS,
     ErrorOut,
