@@ -155,6 +155,8 @@ def get_settings() -> Settings:
 
 
 def settings_for(seeds_dir: Path | None, index_dir: Path | None, **overrides: Any) -> Settings:
-    """Settings from the environment with the given values on top (None keeps a value as is)."""
+    """Settings from the environment with the given values on top (None keeps a value as is),
+    all of them validated."""
     values = {"seeds_dir": seeds_dir, "index_dir": index_dir, **overrides}
-    return Settings().model_copy(update={k: v for k, v in values.items() if v is not None})
+    # Keyword arguments take precedence over the environment in pydantic-settings.
+    return Settings(**{k: v for k, v in values.items() if v is not None})
