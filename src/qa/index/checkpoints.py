@@ -10,6 +10,7 @@ the index holding the vectors is published.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -153,7 +154,8 @@ class Checkpoints:
             os.replace(temp, target)
             fsync_dir(self.folder)
         except OSError as err:  # checkpoints only save time; the build itself can go on
-            temp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # e.g. no folder to hold it
+                temp.unlink(missing_ok=True)
             self.enabled = False
             self.log(f"cannot write embedding checkpoints to {self.folder} ({err}); continuing")
             return
