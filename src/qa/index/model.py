@@ -63,6 +63,10 @@ class Index:
         self.chunk_doc = np.asarray(chunk_doc, dtype=np.int32)
         self.chunk_first = np.asarray(firsts, dtype=np.int64)
         self.chunk_last = np.asarray(lasts, dtype=np.int64)
+        if len(self.sentence_vectors) != len(self.sentence_doc) or len(self.chunk_vectors) != len(
+            self.chunk_first
+        ):
+            raise IndexUnavailable("index tables and vectors disagree in length; rebuild the index")
         self.sentence_chunks = [[] for _ in range(len(self.sentence_doc))]
         for c, (first, last) in enumerate(zip(firsts, lasts, strict=True)):
             for row in range(first, last):
@@ -76,10 +80,6 @@ class Index:
         )
         self.doc_vectors = _group_means(self.sentence_vectors, self.sentence_doc, len(counts))
         self.para_vectors = _group_means(self.sentence_vectors, self.sentence_para, len(para_ids))
-        if len(self.sentence_vectors) != len(self.sentence_doc) or len(self.chunk_vectors) != len(
-            self.chunk_first
-        ):
-            raise IndexUnavailable("index tables and vectors disagree in length; rebuild the index")
 
     @property
     def sentence_store(self) -> VectorStore:
