@@ -85,10 +85,10 @@ class Retriever:
         batch = Batch(index, question, q, q_tokens, focus, rows, bm25, chunk_bm25, self._row_tokens)
         matrix = relative(feature_matrix(batch))
         logits = self.ranker.logits(matrix[:, self._columns])
-        order = sorted(range(len(rows)), key=lambda i: (-logits[i], rows[i]))
-        candidates = [
-            Candidate(rows[i], tuple(matrix[i].tolist()), float(logits[i])) for i in order
-        ]
+        scores = logits.tolist()
+        order = sorted(range(len(rows)), key=lambda i: (-scores[i], rows[i]))
+        table = matrix.tolist()  # one conversion, not one per candidate
+        candidates = [Candidate(rows[i], tuple(table[i]), scores[i]) for i in order]
         return candidates, values
 
     def _candidate_rows(
