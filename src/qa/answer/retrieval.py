@@ -52,7 +52,7 @@ class Retriever:
         self.ranker = ranker
         self.candidates = candidates
         self._columns = [ALL_FEATURES.index(f) for f in ranker.features]
-        # Sentence tokens for coverage, computed on first use (thread-safe, bounded).
+        # What features read of each sentence, computed on first use (thread-safe, bounded).
         self._row_tokens = lru_cache(maxsize=200_000)(self._tokens_of)
 
     def retrieve(self, question: str, allowed: NDArray[np.bool_] | None = None) -> list[Candidate]:
@@ -150,8 +150,8 @@ class Retriever:
         return sorted(rows)
 
     def _tokens_of(self, row: int) -> RowTokens:
-        tokens = tuple(tokenize([self.index.sentence_text(row)])[0])
-        return tokens, frozenset(tokens)
+        text = self.index.sentence_text(row)
+        return RowTokens.of(text, tokenize([text])[0])
 
 
 DOT_BLOCK = 8192
