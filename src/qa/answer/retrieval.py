@@ -52,6 +52,10 @@ class Retriever:
         self.ranker = ranker
         self.candidates = candidates
         self._columns = [ALL_FEATURES.index(f) for f in ranker.features]
+        # Checked once: an isinstance against a runtime Protocol walks its members every time.
+        self._text_search = isinstance(index.sentence_store, TextSearchStore) and isinstance(
+            index.chunk_store, TextSearchStore
+        )
         # What features read of each sentence, computed on first use (thread-safe, bounded).
         self._row_tokens = lru_cache(maxsize=200_000)(self._tokens_of)
 
@@ -107,7 +111,7 @@ class Retriever:
         sentences, chunk_store = index.sentence_store, index.chunk_store
         rows: set[int] = set()
         chunks: set[int] = set()
-        if isinstance(sentences, TextSearchStore) and isinstance(chunk_store, TextSearchStore):
+        if self._text_search:
             rows.update(sentences.candidates(q, question, n))
             chunks.update(chunk_store.candidates(q, question, k_chunks))
         else:
