@@ -53,8 +53,11 @@ class Retriever:
         self.candidates = candidates
         self._columns = [ALL_FEATURES.index(f) for f in ranker.features]
         # Checked once: an isinstance against a runtime Protocol walks its members every time.
-        self._text_search = isinstance(index.sentence_store, TextSearchStore) and isinstance(
-            index.chunk_store, TextSearchStore
+        sentences, chunks = index.sentence_store, index.chunk_store
+        self._text_search: tuple[TextSearchStore, TextSearchStore] | None = (
+            (sentences, chunks)
+            if isinstance(sentences, TextSearchStore) and isinstance(chunks, TextSearchStore)
+            else None
         )
         # What features read of each sentence, computed on first use (thread-safe, bounded).
         self._row_tokens = lru_cache(maxsize=200_000)(self._tokens_of)
@@ -108,16 +111,16 @@ class Retriever:
         index = self.index
         n = self.candidates
         k_chunks = max(1, n // 3)
-        sentences, chunk_store = index.sentence_store, index.chunk_store
         rows: set[int] = set()
         chunks: set[int] = set()
-        if self._text_search:
-            rows.update(sentences.candidates(q, question, n))
-            chunks.update(chunk_store.candidates(q, question, k_chunks))
+        if self._text_search is not None:
+            text_sentences, text_chunks = self._text_search
+            rows.update(text_sentences.candidates(q, question, n))
+            chunks.update(text_chunks.candidates(q, question, k_chunks))
         else:
-            _, hits = sentences.search(q[None, :], n)
+            _, hits = index.sentence_store.search(q[None, :], n)
             rows.update(int(r) for r in hits[0] if r >= 0)
-            _, chunk_hits = chunk_store.search(q[None, :], k_chunks)
+            _, chunk_hits = index.chunk_store.search(q[None, :], k_chunks)
             chunks.update(int(c) for c in chunk_hits[0] if c >= 0)
             chunks.update(_top(chunk_bm25, k_chunks))
             rows.update(_top(bm25, n))
