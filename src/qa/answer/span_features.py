@@ -91,39 +91,60 @@ _COLUMN = {name: i for i, name in enumerate(FEATURES)}
 NEAR = 4
 
 
+# Per-token flags of a sentence, one column each (see `_Tokens`).
+_FLAGS = ("word", "asked", "upper", "digit", "focus", "copula", "comma", "bracket", "stop")
+_FLAG = {name: k for k, name in enumerate(_FLAGS)}
+
+
 class _Tokens:
-    """Per-token facts of one sentence as arrays, and sums of them over each candidate span."""
+    """The `_FLAGS` of each token of one sentence, counted over each candidate span and read
+    just before and just after it: every flag at once, in a few array operations."""
 
     def __init__(self, tokens: Sequence[Token], q: QuestionInfo, spans: _Spans) -> None:
         self.n = len(tokens)
-        self.word = np.array([t.word for t in tokens], dtype=bool)
-        # Matches: words of the question (by stem) in the sentence.
-        self.asked = np.array([t.word and t.stem in q.stems for t in tokens], dtype=bool)
-        self.matches = np.flatnonzero(self.asked)
+        rows = [
+            (
+                t.word,
+                t.word and t.stem in q.stems,  # a match: a word of the question (by stem)
+                t.word and t.text[0].isupper(),
+                t.text[0].isdigit(),
+                t.stem == q.focus,
+                t.lower in COPULA,
+                t.text == ",",
+                t.text in "([",
+                t.text in ".!?",
+            )
+            for t in tokens
+        ]
+        flags = np.array(rows, dtype=bool).reshape(self.n, len(_FLAGS))
+        cum = np.zeros((self.n + 1, len(_FLAGS)), dtype=np.int64)
+        np.cumsum(flags, axis=0, out=cum[1:])
+        self._within = cum[spans.last + 1] - cum[spans.first]
+        self._before = spans.has_before[:, None] & flags[spans.before]
+        self._after = spans.has_after[:, None] & flags[spans.after]
+        self.matches = np.flatnonzero(flags[:, _FLAG["asked"]])
         self.match_stems = [tokens[m].stem for m in self.matches.tolist()]
-        self.upper = np.array([t.word and t.text[0].isupper() for t in tokens], dtype=bool)
-        self.digit = np.array([t.text[0].isdigit() for t in tokens], dtype=bool)
-        self.focus = np.array([t.stem == q.focus for t in tokens], dtype=bool)
-        self.copula = np.array([t.lower in COPULA for t in tokens], dtype=bool)
-        self.comma = np.array([t.text == "," for t in tokens], dtype=bool)
-        self.bracket = np.array([t.text in "([" for t in tokens], dtype=bool)
-        self.stop = np.array([t.text in ".!?" for t in tokens], dtype=bool)
-        classes = [PREVIOUS.get(t.lower) for t in tokens]
-        self.previous = np.array([-1 if c is None else PREVIOUS_CLASSES.index(c) for c in classes])
+        classes = np.array(
+            [
+                PREVIOUS_CLASSES.index(PREVIOUS[t.lower]) if t.lower in PREVIOUS else -1
+                for t in tokens
+            ]
+        )
+        # The class of the word just before each span (-1: none, or the sentence's start).
+        self.previous = np.where(spans.has_before, classes[spans.before], -1)
         self.spans = spans
 
-    def within(self, flags: NDArray[np.bool_]) -> NDArray[np.int64]:
+    def within(self, flag: str) -> NDArray[np.int64]:
         """How many tokens of each candidate span have the flag."""
-        cum = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
-        return np.asarray(cum[self.spans.last + 1] - cum[self.spans.first])
+        return np.asarray(self._within[:, _FLAG[flag]])
 
-    def before(self, flags: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    def before(self, flag: str) -> NDArray[np.bool_]:
         """The flag of the token just before each span (False at the sentence's start)."""
-        return self.spans.has_before & flags[self.spans.before]
+        return np.asarray(self._before[:, _FLAG[flag]])
 
-    def after(self, flags: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    def after(self, flag: str) -> NDArray[np.bool_]:
         """The flag of the token just after each span (False at the sentence's end)."""
-        return self.spans.has_after & flags[self.spans.after]
+        return np.asarray(self._after[:, _FLAG[flag]])
 
 
 class _Spans:
@@ -161,28 +182,28 @@ def feature_rows(
             if q.focus:
                 put(f"focus*{kind}", has)
     for k, name in enumerate(PREVIOUS_CLASSES):
-        if (after := facts.before(facts.previous == k)).any():
+        if (after := facts.previous == k).any():
             put(f"{q.kind}*after_{name}", after)
     put("tokens", spans.size / 5)
     put(f"{q.kind}*tokens", spans.size / 5)
     put("single_token", spans.size == 1)
     put("long_span", spans.size > 5)
-    words = np.maximum(1, facts.within(facts.word))
-    put("in_question_share", facts.within(facts.asked) / words)
+    words = np.maximum(1, facts.within("word"))
+    put("in_question_share", facts.within("asked") / words)
     _match_features(facts, q, put)
-    put("after_copula", facts.before(facts.copula))
-    put("before_copula", facts.after(facts.copula))
-    put("after_comma", facts.before(facts.comma))
-    put("before_comma", facts.after(facts.comma))
-    put("in_brackets", facts.before(facts.bracket))
-    put("at_end", ~spans.has_after | facts.after(facts.stop))
+    put("after_copula", facts.before("copula"))
+    put("before_copula", facts.after("copula"))
+    put("after_comma", facts.before("comma"))
+    put("before_comma", facts.after("comma"))
+    put("in_brackets", facts.before("bracket"))
+    put("at_end", ~spans.has_after | facts.after("stop"))
     if q.focus:
-        put("focus_in_span", facts.within(facts.focus) > 0)
-        put("focus_adjacent", facts.before(facts.focus) | facts.after(facts.focus))
+        put("focus_in_span", facts.within("focus") > 0)
+        put("focus_adjacent", facts.before("focus") | facts.after("focus"))
     put("position", spans.first / max(1, len(tokens)))
     put("sentence_initial", spans.first == 0)
-    put("capitalised_share", facts.within(facts.upper) / words)
-    put("has_digit", facts.within(facts.digit) > 0)
+    put("capitalised_share", facts.within("upper") / words)
+    put("has_digit", facts.within("digit") > 0)
     return x
 
 
