@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.answer.batch import Batch
+from qa.answer.batch import Batch, RowTokens
 from qa.corpus.documents import make_document
 from qa.index.build import build
 from qa.index.chunking import Chunking
@@ -31,9 +31,9 @@ def batch(index: Index, rows: list[int], question: str = "alpha beta zeta") -> B
     q = FakeEmbedder().encode([question])[0]
     tokens = tokenize([question])[0]
 
-    def row_tokens(row: int) -> tuple[tuple[str, ...], frozenset[str]]:
-        t = tuple(tokenize([index.sentence_text(row)])[0])
-        return t, frozenset(t)
+    def row_tokens(row: int) -> RowTokens:
+        text = index.sentence_text(row)
+        return RowTokens.of(text, tokenize([text])[0])
 
     bm25 = index.lexical.scores(tokens)
     chunk_bm25 = index.chunk_lexical.scores(tokens)

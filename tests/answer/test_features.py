@@ -10,7 +10,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from qa.answer.batch import Batch
+from qa.answer.batch import Batch, RowTokens
 from qa.answer.cues import (
     AnswerType,
     answer_type,
@@ -86,9 +86,9 @@ def batch_for(index: Index, question: str) -> Batch:
     bm25 = index.lexical.scores(q_tokens)
     chunk_bm25 = index.chunk_lexical.scores(q_tokens)
 
-    def row_tokens(row: int) -> tuple[tuple[str, ...], frozenset[str]]:
-        tokens = _tokens(index.sentence_text(row))
-        return tokens, frozenset(tokens)
+    def row_tokens(row: int) -> RowTokens:
+        text = index.sentence_text(row)
+        return RowTokens.of(text, _tokens(text))
 
     focus = focus_tokens[0] if focus_tokens else None
     return Batch(index, question, q, q_tokens, focus, rows, bm25, chunk_bm25, row_tokens)

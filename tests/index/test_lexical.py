@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.corpus.documents import read_corpus
 from qa.index.lexical import Lexical, tokenize
 
 
@@ -28,3 +34,38 @@ def test_coverage_of_one_question_equals_coverage_text_by_text() -> None:
     for text in [*texts, "nothing in common", ""]:
         tokens = frozenset(tokenize([text])[0])
         assert cover(tokens) == lexical.coverage(question, tokens)
+
+
+def _bm25s_tokens(texts: list[str]) -> list[list[str]]:
+    import bm25s
+
+    from qa.index.lexical import _stemmer
+
+    tokens = bm25s.tokenize(
+        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+    return [list(t) for t in tokens]
+
+
+def test_tokens_equal_bm25s_tokenize_on_the_seed_article_and_gold_questions() -> None:
+    root = Path(__file__).resolve().parents[2]
+    documents, _ = read_corpus(root / "seeds")
+    texts = [d.text[s.start : s.end] for d in documents for s in d.sentences]
+    gold = (root / "eval" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+    texts += [json.loads(line)["question"] for line in gold]
+    assert len(texts) > 100
+    assert tokenize(texts) == _bm25s_tokens(texts)
+    assert [tokenize([t])[0] for t in texts] == _bm25s_tokens(texts)  # one text at a time too
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=60), max_size=4))
+def test_tokens_equal_bm25s_tokenize_on_any_text(texts: list[str]) -> None:
+    assert tokenize(texts) == _bm25s_tokens(texts)
+
+
+def test_stop_words_go_and_words_are_stemmed() -> None:
+    assert tokenize(["The ministries were signing THE agreements", ""]) == [
+        ["ministri", "were", "sign", "agreement"],  # "the" is a stop word, "were" is not
+        [],
+    ]

@@ -8,9 +8,9 @@ computed over all candidates at once, on first use, and once per question (see
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,8 +21,21 @@ if TYPE_CHECKING:
     from qa.index.model import Index
 
 Values = NDArray[np.float64]
-# A sentence's stemmed tokens, in order and as a set (see `Retriever`, which caches them).
-RowTokens = tuple[tuple[str, ...], frozenset[str]]
+
+
+class RowTokens(NamedTuple):
+    """What features read of one sentence whatever the question (see `Retriever`, which caches
+    it per row): its stemmed tokens, in order and as a set, and its capitalised words."""
+
+    tokens: tuple[str, ...]
+    distinct: frozenset[str]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str, tokens: Sequence[str]) -> RowTokens:
+        """The facts of sentence `text`, stemmed to `tokens` (`qa.index.lexical.tokenize`)."""
+        ordered = tuple(tokens)
+        return cls(ordered, frozenset(ordered), tuple(capitalised(text)))
 
 
 class Batch:
@@ -145,14 +158,14 @@ class Batch:
         """Per `near` row, which question terms it holds (columns in `terms` order), then
         whether it holds the focus word (last column)."""
         vocab = (*self.terms[0], self.focus)
-        flags = [[t in tokens for t in vocab] for _, tokens in self.near_tokens]
+        flags = [[t in row.distinct for t in vocab] for row in self.near_tokens]
         return np.array(flags, dtype=bool).reshape(len(self.near), len(vocab))
 
     @cached_property
     def distinct_counts(self) -> NDArray[np.int64]:
         """Distinct tokens of each candidate's sentence."""
         row = self.at[0]
-        return np.array([len(self.near_tokens[j][1]) for j in row.tolist()], dtype=np.int64)
+        return np.array([len(self.near_tokens[j].distinct) for j in row.tolist()], dtype=np.int64)
 
     def cover(self, holds: NDArray[np.bool_]) -> Values:
         """IDF-weighted share of the question's terms held (rows of `holds`), summed term by
@@ -196,5 +209,6 @@ class Batch:
         return set(capitalised(self.question)) - {words[0].strip("?") if words else ""}
 
     @cached_property
-    def names(self) -> list[list[str]]:
-        return [capitalised(t) for t in self.texts]
+    def names(self) -> list[tuple[str, ...]]:
+        """Capitalised words of each candidate's sentence."""
+        return [self.near_tokens[j].names for j in self.at[0].tolist()]

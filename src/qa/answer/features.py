@@ -60,7 +60,7 @@ def _bigram(b: Batch) -> Values:
     wanted = set(itertools.pairwise(b.q_tokens))
     if not wanted:
         return np.zeros(b.n)
-    lists = [tokens for tokens, _ in b.near_tokens]
+    lists = [row.tokens for row in b.near_tokens]
     inner = [wanted.intersection(itertools.pairwise(tokens)) for tokens in lists]
     out = []
     for row, prev, next_ in zip(*(a.tolist() for a in b.at), strict=True):
@@ -120,7 +120,7 @@ def _proximity(b: Batch) -> Values:
     terms = set(b.q_tokens)
     out = []
     for j in b.at[0].tolist():
-        tokens = b.near_tokens[j][0]
+        tokens = b.near_tokens[j].tokens
         at = [k for k, t in enumerate(tokens) if t in terms]
         out.append(len({tokens[k] for k in at}) / (at[-1] - at[0] + 1) if at else 0.0)
     return _as_values(out)

@@ -52,7 +52,14 @@ class Retriever:
         self.ranker = ranker
         self.candidates = candidates
         self._columns = [ALL_FEATURES.index(f) for f in ranker.features]
-        # Sentence tokens for coverage, computed on first use (thread-safe, bounded).
+        # Checked once: an isinstance against a runtime Protocol walks its members every time.
+        sentences, chunks = index.sentence_store, index.chunk_store
+        self._text_search: tuple[TextSearchStore, TextSearchStore] | None = (
+            (sentences, chunks)
+            if isinstance(sentences, TextSearchStore) and isinstance(chunks, TextSearchStore)
+            else None
+        )
+        # What features read of each sentence, computed on first use (thread-safe, bounded).
         self._row_tokens = lru_cache(maxsize=200_000)(self._tokens_of)
 
     def retrieve(self, question: str, allowed: NDArray[np.bool_] | None = None) -> list[Candidate]:
@@ -85,10 +92,10 @@ class Retriever:
         batch = Batch(index, question, q, q_tokens, focus, rows, bm25, chunk_bm25, self._row_tokens)
         matrix = relative(feature_matrix(batch))
         logits = self.ranker.logits(matrix[:, self._columns])
-        order = sorted(range(len(rows)), key=lambda i: (-logits[i], rows[i]))
-        candidates = [
-            Candidate(rows[i], tuple(matrix[i].tolist()), float(logits[i])) for i in order
-        ]
+        scores = logits.tolist()
+        order = sorted(range(len(rows)), key=lambda i: (-scores[i], rows[i]))
+        table = matrix.tolist()  # one conversion, not one per candidate
+        candidates = [Candidate(rows[i], tuple(table[i]), scores[i]) for i in order]
         return candidates, values
 
     def _candidate_rows(
@@ -104,16 +111,16 @@ class Retriever:
         index = self.index
         n = self.candidates
         k_chunks = max(1, n // 3)
-        sentences, chunk_store = index.sentence_store, index.chunk_store
         rows: set[int] = set()
         chunks: set[int] = set()
-        if isinstance(sentences, TextSearchStore) and isinstance(chunk_store, TextSearchStore):
-            rows.update(sentences.candidates(q, question, n))
-            chunks.update(chunk_store.candidates(q, question, k_chunks))
+        if self._text_search is not None:
+            text_sentences, text_chunks = self._text_search
+            rows.update(text_sentences.candidates(q, question, n))
+            chunks.update(text_chunks.candidates(q, question, k_chunks))
         else:
-            _, hits = sentences.search(q[None, :], n)
+            _, hits = index.sentence_store.search(q[None, :], n)
             rows.update(int(r) for r in hits[0] if r >= 0)
-            _, chunk_hits = chunk_store.search(q[None, :], k_chunks)
+            _, chunk_hits = index.chunk_store.search(q[None, :], k_chunks)
             chunks.update(int(c) for c in chunk_hits[0] if c >= 0)
             chunks.update(_top(chunk_bm25, k_chunks))
             rows.update(_top(bm25, n))
@@ -150,8 +157,8 @@ class Retriever:
         return sorted(rows)
 
     def _tokens_of(self, row: int) -> RowTokens:
-        tokens = tuple(tokenize([self.index.sentence_text(row)])[0])
-        return tokens, frozenset(tokens)
+        text = self.index.sentence_text(row)
+        return RowTokens.of(text, tokenize([text])[0])
 
 
 DOT_BLOCK = 8192

@@ -6,8 +6,8 @@ src/qa/answer/spans.json; loading refuses a file whose names differ from these.
 
 from __future__ import annotations
 
-import bisect
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -87,71 +87,161 @@ CALIBRATION_FEATURES: tuple[str, ...] = (
 
 
 _COLUMN = {name: i for i, name in enumerate(FEATURES)}
+# Question words this close to a span (tokens before its start or after its end) count as near.
+NEAR = 4
 
 
-def span_features(
-    tokens: list[Token], cand: Candidate, q: QuestionInfo, matches: list[int]
-) -> list[float]:
-    """The values of FEATURES, in order, for one candidate (`matches`: sorted positions of the
-    question's words in the sentence). A name not in FEATURES fails loudly."""
-    row = [0.0] * len(FEATURES)
+# Per-token flags of a sentence, one column each (see `_Tokens`).
+_FLAGS = ("word", "asked", "upper", "digit", "focus", "copula", "comma", "bracket", "stop")
+_FLAG = {name: k for k, name in enumerate(_FLAGS)}
 
-    def put(name: str, value: float) -> None:
-        row[_COLUMN[name]] = value
 
-    for kind in cand.kinds:
-        put(f"{q.kind}*{kind}", 1.0)
-    first, last = cand.first, cand.last
-    span = tokens[first : last + 1]
-    n = len(span)
-    before = tokens[first - 1] if first > 0 else None
-    after = tokens[last + 1] if last + 1 < len(tokens) else None
-    if before is not None and before.lower in PREVIOUS:
-        put(f"{q.kind}*after_{PREVIOUS[before.lower]}", 1.0)
-    put("tokens", n / 5)
-    put(f"{q.kind}*tokens", n / 5)
-    put("single_token", float(n == 1))
-    put("long_span", float(n > 5))
-    words = [t for t in span if t.word]
-    put("in_question_share", sum(t.stem in q.stems for t in words) / max(1, len(words)))
-    i = bisect.bisect_left(matches, first)  # matches[:i] lie before the span
-    j = bisect.bisect_right(matches, last)  # matches[j:] after it
-    left = first - matches[i - 1] if i > 0 else None
-    right = matches[j] - last if j < len(matches) else None
-    if left is None and right is None:
-        put("no_match", 1.0)
-    else:
-        closer_left = left is not None and (right is None or left <= right)
-        distance = left if closer_left else right
-        put("log_distance", math.log1p(distance or 0))
-        put("after_match", float(closer_left))
-        near = matches[bisect.bisect_left(matches, first - 4) : i]
-        near += matches[j : bisect.bisect_right(matches, last + 4)]
-        put("window_matches", len({tokens[m].stem for m in near}) / max(1, len(q.stems)))
-        put("match_just_before", float(left is not None and left <= 2))
-        put("match_just_after", float(right is not None and right <= 2))
-    put("after_copula", float(before is not None and before.lower in COPULA))
-    put("before_copula", float(after is not None and after.lower in COPULA))
-    put("after_comma", float(before is not None and before.text == ","))
-    put("before_comma", float(after is not None and after.text == ","))
-    put("in_brackets", float(before is not None and before.text in "(["))
-    put("at_end", float(after is None or after.text in ".!?"))
-    if q.focus:
-        for kind in cand.kinds:
-            put(f"focus*{kind}", 1.0)
-        put("focus_in_span", float(any(t.stem == q.focus for t in span)))
-        put(
-            "focus_adjacent",
-            float(
-                (before is not None and before.stem == q.focus)
-                or (after is not None and after.stem == q.focus)
-            ),
+class _Tokens:
+    """The `_FLAGS` of each token of one sentence, counted over each candidate span and read
+    just before and just after it: every flag at once, in a few array operations."""
+
+    def __init__(self, tokens: Sequence[Token], q: QuestionInfo, spans: _Spans) -> None:
+        self.n = len(tokens)
+        rows = [
+            (
+                t.word,
+                t.word and t.stem in q.stems,  # a match: a word of the question (by stem)
+                t.word and t.text[0].isupper(),
+                t.text[0].isdigit(),
+                t.stem == q.focus,
+                t.lower in COPULA,
+                t.text == ",",
+                t.text in "([",
+                t.text in ".!?",
+            )
+            for t in tokens
+        ]
+        flags = np.array(rows, dtype=bool).reshape(self.n, len(_FLAGS))
+        cum = np.zeros((self.n + 1, len(_FLAGS)), dtype=np.int64)
+        np.cumsum(flags, axis=0, out=cum[1:])
+        self._within = cum[spans.last + 1] - cum[spans.first]
+        self._before = spans.has_before[:, None] & flags[spans.before]
+        self._after = spans.has_after[:, None] & flags[spans.after]
+        self.matches = np.flatnonzero(flags[:, _FLAG["asked"]])
+        self.match_stems = [tokens[m].stem for m in self.matches.tolist()]
+        classes = np.array(
+            [
+                PREVIOUS_CLASSES.index(PREVIOUS[t.lower]) if t.lower in PREVIOUS else -1
+                for t in tokens
+            ]
         )
-    put("position", first / max(1, len(tokens)))
-    put("sentence_initial", float(first == 0))
-    put("capitalised_share", sum(t.text[0].isupper() for t in words) / max(1, len(words)))
-    put("has_digit", float(any(t.text[0].isdigit() for t in span)))
-    return row
+        # The class of the word just before each span (-1: none, or the sentence's start).
+        self.previous = np.where(spans.has_before, classes[spans.before], -1)
+        self.spans = spans
+
+    def within(self, flag: str) -> NDArray[np.int64]:
+        """How many tokens of each candidate span have the flag."""
+        return np.asarray(self._within[:, _FLAG[flag]])
+
+    def before(self, flag: str) -> NDArray[np.bool_]:
+        """The flag of the token just before each span (False at the sentence's start)."""
+        return np.asarray(self._before[:, _FLAG[flag]])
+
+    def after(self, flag: str) -> NDArray[np.bool_]:
+        """The flag of the token just after each span (False at the sentence's end)."""
+        return np.asarray(self._after[:, _FLAG[flag]])
+
+
+class _Spans:
+    """Token positions of the candidates and of their neighbours."""
+
+    def __init__(self, candidates: Sequence[Candidate], n_tokens: int) -> None:
+        self.first = np.array([c.first for c in candidates], dtype=np.intp)
+        self.last = np.array([c.last for c in candidates], dtype=np.intp)
+        self.size = self.last - self.first + 1
+        self.has_before = self.first > 0
+        self.has_after = self.last + 1 < n_tokens
+        # Where a neighbour is missing, any position: `has_before` / `has_after` mask it.
+        self.before = np.where(self.has_before, self.first - 1, 0)
+        self.after = np.where(self.has_after, self.last + 1, 0)
+
+
+def feature_rows(
+    tokens: Sequence[Token], candidates: Sequence[Candidate], q: QuestionInfo
+) -> NDArray[np.float64]:
+    """The values of FEATURES (columns, in order) of every candidate (rows), computed over all
+    candidates at once. A name not in FEATURES fails loudly."""
+    x = np.zeros((len(candidates), len(FEATURES)), dtype=np.float64)
+    if not candidates:
+        return x
+
+    def put(name: str, values: NDArray[np.generic]) -> None:
+        x[:, _COLUMN[name]] = values
+
+    spans = _Spans(candidates, len(tokens))
+    facts = _Tokens(tokens, q, spans)
+    for kind in KINDS:
+        has = np.array([kind in c.kinds for c in candidates], dtype=bool)
+        if has.any():
+            put(f"{q.kind}*{kind}", has)
+            if q.focus:
+                put(f"focus*{kind}", has)
+    for k, name in enumerate(PREVIOUS_CLASSES):
+        if (after := facts.previous == k).any():
+            put(f"{q.kind}*after_{name}", after)
+    put("tokens", spans.size / 5)
+    put(f"{q.kind}*tokens", spans.size / 5)
+    put("single_token", spans.size == 1)
+    put("long_span", spans.size > 5)
+    words = np.maximum(1, facts.within("word"))
+    put("in_question_share", facts.within("asked") / words)
+    _match_features(facts, q, put)
+    put("after_copula", facts.before("copula"))
+    put("before_copula", facts.after("copula"))
+    put("after_comma", facts.before("comma"))
+    put("before_comma", facts.after("comma"))
+    put("in_brackets", facts.before("bracket"))
+    put("at_end", ~spans.has_after | facts.after("stop"))
+    if q.focus:
+        put("focus_in_span", facts.within("focus") > 0)
+        put("focus_adjacent", facts.before("focus") | facts.after("focus"))
+    put("position", spans.first / max(1, len(tokens)))
+    put("sentence_initial", spans.first == 0)
+    put("capitalised_share", facts.within("upper") / words)
+    put("has_digit", facts.within("digit") > 0)
+    return x
+
+
+def _match_features(
+    facts: _Tokens, q: QuestionInfo, put: Callable[[str, NDArray[np.generic]], None]
+) -> None:
+    """Where the question's words are relative to each span: the nearest one's side and
+    distance, and how many distinct ones lie within NEAR tokens of it."""
+    spans, matches = facts.spans, facts.matches
+    if not len(matches):
+        put("no_match", np.ones(len(spans.first), dtype=bool))
+        return
+    i = np.searchsorted(matches, spans.first, side="left")  # matches[:i] lie before the span
+    j = np.searchsorted(matches, spans.last, side="right")  # matches[j:] after it
+    has_left, has_right = i > 0, j < len(matches)
+    left = spans.first - matches[np.maximum(i - 1, 0)]
+    right = matches[np.minimum(j, len(matches) - 1)] - spans.last
+    closer_left = has_left & (~has_right | (left <= right))
+    found = has_left | has_right
+    distance = np.where(found, np.where(closer_left, left, right), 0)
+    # math.log1p, not np.log1p: they can differ in the last bit.
+    log1p = np.array([math.log1p(d) for d in range(facts.n + 1)], dtype=np.float64)
+    put("no_match", ~found)
+    put("log_distance", log1p[distance])
+    put("after_match", closer_left)
+    put("match_just_before", has_left & (left <= 2))
+    put("match_just_after", has_right & (right <= 2))
+    # Distinct question stems among the matches up to NEAR tokens before and after each span.
+    stems = sorted(q.stems)
+    ids = {s: k for k, s in enumerate(stems)}
+    held = np.zeros((facts.n + 1, max(1, len(stems))), dtype=np.int64)
+    for m, stem in zip(matches.tolist(), facts.match_stems, strict=True):
+        held[m + 1, ids[stem]] += 1
+    cum = np.cumsum(held, axis=0)  # cum[p]: matches of each stem before token p
+    first, last = spans.first, spans.last
+    near = cum[first] - cum[np.maximum(first - NEAR, 0)]
+    near += cum[np.minimum(last + NEAR + 1, facts.n)] - cum[last + 1]
+    put("window_matches", (near > 0).sum(axis=1) / max(1, len(q.stems)))
 
 
 @dataclass
@@ -171,9 +261,7 @@ def featurize(sentence: str, question: str | QuestionInfo) -> Scored:
         return Scored(q, [], np.zeros((0, len(FEATURES))))
     tokens = tokenize(sentence)
     candidates = find_candidates(sentence, tokens, q)
-    matches = [i for i, t in enumerate(tokens) if t.stem in q.stems and t.word]
-    x = np.array([span_features(tokens, c, q, matches) for c in candidates], dtype=np.float64)
-    return Scored(q, candidates, x.reshape(len(candidates), len(FEATURES)))
+    return Scored(q, candidates, feature_rows(tokens, candidates, q))
 
 
 def calibration_values(scored: Scored, best: int) -> dict[str, float]:

@@ -3,6 +3,9 @@
 Status codes: 401 when the `Authorization: Bearer <token>` header is missing or malformed (with
 `WWW-Authenticate: Bearer`), 403 when the token is wrong, and 403 for every write while no
 `QA_API_TOKEN` is configured (writes are off by default).
+
+The checks are `async` although they never wait: FastAPI runs a plain `def` dependency in a
+worker thread, a thread hop (and a wait for the GIL) that every request would pay.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def matches(token: str, *expected: str | None) -> bool:
     return found
 
 
-def require_writer(request: Request, credentials: Credentials) -> None:
+async def require_writer(request: Request, credentials: Credentials) -> None:
     """Writes: the API token, and no writes at all while none is configured."""
     settings = _settings(request)
     if settings.api_token is None:
@@ -66,7 +69,7 @@ def require_writer(request: Request, credentials: Credentials) -> None:
         raise HTTPException(403, "wrong token: writes need the token in QA_API_TOKEN")
 
 
-def require_reader(request: Request, credentials: Credentials) -> None:
+async def require_reader(request: Request, credentials: Credentials) -> None:
     """Reads: open unless QA_READ_TOKEN is set; then it or the API token."""
     settings = _settings(request)
     if settings.read_token is None:

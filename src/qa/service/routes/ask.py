@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import anyio
 from fastapi import APIRouter, HTTPException
 
@@ -39,7 +37,12 @@ async def ask(body: AskRequest, engine: EngineDep, turns: QuestionTurns) -> AskR
         question=answer.question,
         answer=answer.text,
         confidence=round(answer.confidence, 4),
-        citations=[CitationOut(**asdict(c)) for c in answer.citations],
-        answer_span=AnswerSpanOut(**asdict(answer.answer_span)) if answer.answer_span else None,
+        # Read by attribute: dataclasses.asdict deep-copies every field on the way.
+        citations=[CitationOut.model_validate(c, from_attributes=True) for c in answer.citations],
+        answer_span=(
+            AnswerSpanOut.model_validate(answer.answer_span, from_attributes=True)
+            if answer.answer_span
+            else None
+        ),
         took_ms=answer.took_ms,
     )
