@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Coroutine
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,19 +12,32 @@ from fastapi import HTTPException
 from qa.service import deps
 
 
+def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Drive a coroutine that never suspends (the getters only read state) to its result.
+
+    Not `asyncio.run`: in the full suite an earlier test (Playwright's sync API) can leave an
+    event loop running in this thread, and `asyncio.run` refuses to start inside one."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise AssertionError("the getter suspended; it should only read the app's state")
+
+
 def request(**state: Any) -> Any:
     return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(**state)))
 
 
 def test_the_engine_is_503_while_loading() -> None:
     with pytest.raises(HTTPException) as info:
-        asyncio.run(deps.get_engine(request()))
+        run(deps.get_engine(request()))
     assert info.value.status_code == 503 and "still loading" in info.value.detail
 
 
 def test_the_engine_is_503_naming_the_failure_after_a_failed_load() -> None:
     with pytest.raises(HTTPException) as info:
-        asyncio.run(deps.get_engine(request(load_error="disk on fire")))
+        run(deps.get_engine(request(load_error="disk on fire")))
     assert info.value.status_code == 503
     assert info.value.detail == "the index could not be loaded: disk on fire"
 
@@ -40,7 +53,7 @@ def test_each_getter_returns_its_apps_own_object() -> None:
         metrics=metrics,
     )
     got = [
-        asyncio.run(getter(state))
+        run(getter(state))
         for getter in (
             deps.get_engine,
             deps.get_settings,
