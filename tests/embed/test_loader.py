@@ -19,7 +19,7 @@ def test_nothing_is_loaded_until_asked(monkeypatch) -> None:
     loads: list[str] = []
     monkeypatch.setattr(
         "qa.embed.loader.SentenceTransformerEmbedder",
-        lambda model, threads: loads.append(str(model)) or FakeEmbedder(),
+        lambda model, threads, **_: loads.append(str(model)) or FakeEmbedder(),
     )
     loader = ModelLoader(Settings(encoder="torch"))
     assert loads == []

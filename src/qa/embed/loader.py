@@ -8,6 +8,8 @@ from qa.core.runtime import limit_threads
 from qa.embed.model import Embedder, SentenceTransformerEmbedder, verify_model
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from qa.core.settings import Settings
     from qa.embed.onnx import Exported
 
@@ -23,6 +25,7 @@ class ModelLoader:
         self.settings = settings
         self._embedder = embedder
         self._exported: Exported | None = None
+        self._verified: tuple[Path, str, str] | None = None
 
     @property
     def weights_sha256(self) -> str:
@@ -31,8 +34,14 @@ class ModelLoader:
         if self._embedder is not None:
             return self._embedder.fingerprint.weights_sha256
         if self.settings.encoder == "torch":
-            return verify_model(self.settings.model)[2]
+            return self._verify()[2]
         return self._export().sha256
+
+    def _verify(self) -> tuple[Path, str, str]:
+        """The torch weights checked once: start-up asks for their hash, then loads them."""
+        if self._verified is None:
+            self._verified = verify_model(self.settings.model)
+        return self._verified
 
     def _export(self) -> Exported:
         if self._exported is None:
@@ -48,7 +57,9 @@ class ModelLoader:
         if self._embedder is None:
             threads = limit_threads(self.settings.threads)
             if self.settings.encoder == "torch":
-                self._embedder = SentenceTransformerEmbedder(self.settings.model, threads=threads)
+                self._embedder = SentenceTransformerEmbedder(
+                    self.settings.model, threads=threads, verified=self._verified
+                )
             else:
                 from qa.embed.onnx import OnnxEmbedder
 

@@ -100,9 +100,16 @@ def force_offline() -> None:
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or `QA_MODEL`) through sentence-transformers on the CPU."""
 
-    def __init__(self, model_dir: Path | None = None, threads: int = 0) -> None:
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        threads: int = 0,
+        *,
+        verified: tuple[Path, str, str] | None = None,
+    ) -> None:
+        """`verified`: what `verify_model(model_dir)` already returned (its hash is not redone)."""
         force_offline()
-        folder, name, digest = verify_model(model_dir)
+        folder, name, digest = verified or verify_model(model_dir)
         import torch
         from sentence_transformers import SentenceTransformer
 
