@@ -66,14 +66,6 @@ def _folder(cache: Path, variant: str, source_sha256: str) -> Path:
     return cache / f"{variant}-{source_sha256[:16]}-r{RECIPE}"
 
 
-def _read_meta(folder: Path) -> dict[str, Any] | None:
-    try:
-        meta = json.loads((folder / EXPORT_META).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return meta if isinstance(meta, dict) else None
-
-
 def export_encoder(
     model_dir: Path | None,
     variant: str,
@@ -143,8 +135,8 @@ def export_encoder(
 
 
 def _cached(folder: Path, name: str, source_sha: str, verify: bool) -> Exported | None:
-    meta = _read_meta(folder)
-    if meta is None or meta.get("source_sha256") != source_sha or meta.get("recipe") != RECIPE:
+    meta = _json(folder / EXPORT_META)  # {} when missing or unreadable
+    if meta.get("source_sha256") != source_sha or meta.get("recipe") != RECIPE:
         return None
     if not isinstance(meta.get("files"), dict):  # written before file hashes were recorded
         return None
@@ -348,6 +340,7 @@ class OnnxEmbedder:
 
 
 def _json(path: Path) -> dict[str, Any]:
+    """The JSON object in `path`, or {} when it is missing, unreadable or not an object."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
