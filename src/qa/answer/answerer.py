@@ -104,7 +104,7 @@ class Answerer:
         if answerable < self.abstain_threshold:
             citations = [self._cite(c, p) for c, p in zip(candidates[:top_k], shares, strict=False)]
             return Answer(question, None, confidence, citations, _ms(started))
-        lead = self._answer_citation(best, shares[0])
+        lead = self._cite(best, shares[0], context=True)
         citations = [lead]
         for cand, share in zip(candidates[1:], shares[1:], strict=True):
             if len(citations) >= top_k:
@@ -139,26 +139,12 @@ class Answerer:
         values = {**dict(zip(ALL_FEATURES, best.features, strict=True)), **(question_values or {})}
         return self.retriever.ranker.answer_probabilities(values, best.score, runner_up)
 
-    def _cite(self, cand: Candidate, share: float) -> Citation:
-        doc, span, local = self.index.span(cand.row)
-        return Citation(
-            doc.doc_id,
-            doc.title,
-            local,
-            span.start,
-            span.end,
-            doc.text[span.start : span.end],
-            round(share, 4),
-            doc.url,
-            doc.published,
-            doc.source,
-        )
-
-    def _answer_citation(self, cand: Candidate, share: float) -> Citation:
-        """The best sentence, extended back to the previous sentence when it leans on it."""
+    def _cite(self, cand: Candidate, share: float, *, context: bool = False) -> Citation:
+        """A candidate's sentence; with `context`, extended back to the previous sentence when
+        it leans on it (the answer's own citation)."""
         doc, span, local = self.index.span(cand.row)
         start = span.start
-        if local > 0 and needs_context(doc.text[span.start : span.end]):
+        if context and local > 0 and needs_context(doc.text[span.start : span.end]):
             start = doc.sentences[local - 1].start
         return Citation(
             doc.doc_id,
