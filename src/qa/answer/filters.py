@@ -17,7 +17,6 @@ from qa.core.errors import QAError
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from qa.corpus.documents import Document
     from qa.index.model import Index
 
 
@@ -40,12 +39,12 @@ class ArticleFilter:
     def active(self) -> bool:
         return self.doc_ids is not None or self.since is not None or self.until is not None
 
-    def matches(self, doc: Document) -> bool:
-        if self.doc_ids is not None and doc.doc_id not in self.doc_ids:
+    def matches(self, doc_id: str, day: date | None) -> bool:
+        """Whether the article `doc_id`, published on `day` (see `published_day`), is kept."""
+        if self.doc_ids is not None and doc_id not in self.doc_ids:
             return False
         if self.since is None and self.until is None:
             return True
-        day = published_day(doc.published)
         if day is None:
             return False
         return (self.since is None or day >= self.since) and (
@@ -74,13 +73,16 @@ def allowed_rows(index: Index, where: ArticleFilter) -> NDArray[np.bool_]:
             shown = ", ".join(repr(d) for d in unknown[:5])
             more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
             raise UnknownArticles(f"unknown doc_ids {shown}{more}; see GET /documents")
+    days = index.published_days
     if where.doc_ids is not None:  # look only at the chosen articles, not the whole corpus
         keep = np.zeros(len(index.documents), dtype=bool)
         for doc_id in where.doc_ids:
             pos = index.doc_pos[doc_id]
-            keep[pos] = where.matches(index.documents[pos])
+            keep[pos] = where.matches(doc_id, days[pos])
     else:
         keep = np.fromiter(
-            (where.matches(d) for d in index.documents), dtype=bool, count=len(index.documents)
+            (where.matches(d.doc_id, day) for d, day in zip(index.documents, days, strict=True)),
+            dtype=bool,
+            count=len(index.documents),
         )
     return keep[index.sentence_doc] if len(keep) else np.zeros(0, dtype=bool)

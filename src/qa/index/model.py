@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -10,6 +11,8 @@ import numpy as np
 from qa.index.errors import IndexUnavailable
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from numpy.typing import NDArray
 
     from qa.corpus.documents import Document, Span
@@ -80,6 +83,13 @@ class Index:
         )
         self.doc_vectors = _group_means(self.sentence_vectors, self.sentence_doc, len(counts))
         self.para_vectors = _group_means(self.sentence_vectors, self.sentence_para, len(para_ids))
+
+    @cached_property
+    def published_days(self) -> list[date | None]:
+        """Each article's publication day, parsed once for every date-filtered question."""
+        from qa.answer.filters import published_day
+
+        return [published_day(d.published) for d in self.documents]
 
     @property
     def sentence_store(self) -> VectorStore:
