@@ -40,7 +40,7 @@ class ArticleFilter:
         return self.doc_ids is not None or self.since is not None or self.until is not None
 
     def matches(self, doc_id: str, day: date | None) -> bool:
-        """Whether the article `doc_id`, published on `day` (see `published_day`), is kept."""
+        """Whether the article `doc_id`, published on `day` (`Index.published_days`), is kept."""
         if self.doc_ids is not None and doc_id not in self.doc_ids:
             return False
         if self.since is None and self.until is None:
@@ -50,16 +50,6 @@ class ArticleFilter:
         return (self.since is None or day >= self.since) and (
             self.until is None or day <= self.until
         )
-
-
-def published_day(published: str | None) -> date | None:
-    """The calendar date of an ISO 8601 date or date-time (as written, no time-zone shift)."""
-    if not published:
-        return None
-    try:
-        return date.fromisoformat(published[:10])
-    except ValueError:
-        return None
 
 
 def allowed_rows(index: Index, where: ArticleFilter) -> NDArray[np.bool_]:

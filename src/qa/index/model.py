@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +12,6 @@ import numpy as np
 from qa.index.errors import IndexUnavailable
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from numpy.typing import NDArray
 
     from qa.corpus.documents import Document, Span
@@ -87,8 +86,6 @@ class Index:
     @cached_property
     def published_days(self) -> list[date | None]:
         """Each article's publication day, parsed once for every date-filtered question."""
-        from qa.answer.filters import published_day
-
         return [published_day(d.published) for d in self.documents]
 
     @property
@@ -118,6 +115,16 @@ class Index:
         doc, first, _ = self.span(first_row)
         last = self.span(last_row)[1]
         return doc.text[first.start : last.end]
+
+
+def published_day(published: str | None) -> date | None:
+    """The calendar date of an ISO 8601 date or date-time (as written, no time-zone shift)."""
+    if not published:
+        return None
+    try:
+        return date.fromisoformat(published[:10])
+    except ValueError:
+        return None
 
 
 def _group_means(
