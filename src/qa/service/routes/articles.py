@@ -26,7 +26,7 @@ from qa.corpus.ingest import article_from_url, limits, same_url
 from qa.corpus.seeds import ArticleFile, TooLarge, article_from_file, article_from_text
 from qa.service.auth import AUTH_ERRORS, Writer
 from qa.service.deps import EngineDep, SettingsDep, WriteTurns
-from qa.service.schemas import ArticleIn, ArticleStored, ErrorOut, NewArticle
+from qa.service.schemas import ArticleIn, ArticleStored, ErrorOut, NewArticle, article_meta
 from qa.service.updates import DocIdTaken, IndexUpdateFailed, WriteOutcome
 
 T = TypeVar("T")
@@ -262,12 +262,7 @@ async def _abandonable(
 def _stored(outcome: WriteOutcome, article: ArticleFile) -> ArticleStored:
     doc = article.document
     return ArticleStored(
-        doc_id=doc.doc_id,
-        title=doc.title,
-        url=doc.url,
-        published=doc.published,
-        source=doc.source,
-        author=doc.author,
+        **article_meta(doc),
         sentences=len(doc.sentences),
         sha256=doc.sha256,
         change="created"
