@@ -88,7 +88,12 @@ async def add_document(
     article with the same canonical URL is stored under another doc_id."""
     article = await _read_article(request, settings, None)
     url = article.document.url
-    twin = same_url(engine.index.documents, url, article.doc_id) if url else None
+    # Off the event loop: one URL normalisation (courlan) per stored article.
+    twin = (
+        await anyio.to_thread.run_sync(same_url, engine.index.documents, url, article.doc_id)
+        if url
+        else None
+    )
     if twin is not None:
         raise HTTPException(
             409,
