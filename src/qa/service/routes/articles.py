@@ -21,13 +21,13 @@ from starlette.datastructures import UploadFile
 
 from qa.core.cancel import Abandoned, abandon_when
 from qa.core.settings import Settings
-from qa.corpus.documents import DOC_ID_PATTERN, ArticleError
+from qa.corpus.documents import DOC_ID_PATTERN
 from qa.corpus.ingest import article_from_url, limits, same_url
-from qa.corpus.seeds import ArticleFile, TooLarge, article_from_file, article_from_text
+from qa.corpus.seeds import ArticleFile, article_from_file, article_from_text
 from qa.service.auth import AUTH_ERRORS, Writer
 from qa.service.deps import EngineDep, SettingsDep, WriteTurns
 from qa.service.schemas import ArticleIn, ArticleStored, ErrorOut, NewArticle, article_meta
-from qa.service.updates import DocIdTaken, IndexUpdateFailed, WriteOutcome
+from qa.service.updates import WriteOutcome
 
 T = TypeVar("T")
 log = logging.getLogger("qa.writes")
@@ -210,21 +210,13 @@ async def _run(
     function: Callable[..., T],
     *args: Any,
 ) -> T:
-    """`function(*args)` off the event loop (waiting for a turn in `turns` when given), with
-    its failures as HTTP errors."""
+    """`function(*args)` off the event loop (waiting for a turn in `turns` when given); qa's
+    own errors become responses in `qa.service.error_handlers`, a write's others here."""
     try:
         return await _abandonable(request, function, args, turns)
     except Abandoned:
         log.info("client disconnected; write abandoned with nothing changed")
         raise HTTPException(400, "the client disconnected; nothing was changed") from None
-    except TooLarge as err:
-        raise HTTPException(413, str(err)) from None
-    except ArticleError as err:
-        raise HTTPException(422, str(err)) from None
-    except DocIdTaken as err:
-        raise HTTPException(409, str(err)) from None
-    except IndexUpdateFailed as err:
-        raise HTTPException(503, str(err)) from None
     except OSError as err:  # the seeds folder: full disk, permissions
         raise HTTPException(
             503, f"the seeds folder could not be changed ({err.strerror or err}); try again"
