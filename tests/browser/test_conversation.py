@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, Route, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from tests.browser.conftest import (
     ANSWERED,
-    DESKTOP,
     OFF_TOPIC,
     Live,
+    PageWatch,
     answer_response,
     ask,
     cite,
-    new_page,
     open_page,
     serve_ask,
 )
@@ -167,34 +166,31 @@ def test_a_reload_keeps_the_conversation_and_new_chat_clears_it(page: Page, live
 
 
 def test_copy_puts_the_answer_its_headline_and_link_on_the_clipboard(
-    browser: Browser, live: Live
+    watched: tuple[Page, PageWatch], live: Live
 ) -> None:
-    context, page, watch = new_page(browser, DESKTOP)
-    try:
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
-        open_page(page, live)
-        lead = cite(
-            page,
-            live,
-            "chips",
-            "Semiconductor factories will open in Gujarat.",
-            url="https://example.com/chips",
-            published="2025-03-12",
-            source="Example Times",
-        )
-        serve_ask(page, answer_response(ANSWERED, [lead], confidence=0.9))
-        ask(page, ANSWERED)
-        page.get_by_role("button", name="Copy the answer and its source").click()
-        expect(page.locator(".copy-status")).to_have_text("Copied.")
-        copied = page.evaluate("navigator.clipboard.readText()")
-        assert copied == (
-            "Semiconductor factories will open in Gujarat.\n\n"
-            "Source: Chip makers expand — Example Times, 12 Mar 2025\n"
-            "https://example.com/chips"
-        )
-        assert not watch.errors and not watch.csp
-    finally:
-        context.close()
+    page, watch = watched
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
+    open_page(page, live)
+    lead = cite(
+        page,
+        live,
+        "chips",
+        "Semiconductor factories will open in Gujarat.",
+        url="https://example.com/chips",
+        published="2025-03-12",
+        source="Example Times",
+    )
+    serve_ask(page, answer_response(ANSWERED, [lead], confidence=0.9))
+    ask(page, ANSWERED)
+    page.get_by_role("button", name="Copy the answer and its source").click()
+    expect(page.locator(".copy-status")).to_have_text("Copied.")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == (
+        "Semiconductor factories will open in Gujarat.\n\n"
+        "Source: Chip makers expand — Example Times, 12 Mar 2025\n"
+        "https://example.com/chips"
+    )
+    assert not watch.errors and not watch.csp
 
 
 def test_a_counter_shows_near_the_limit_and_a_long_question_is_never_cut(

@@ -13,8 +13,14 @@ from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 
 
+def make_client(settings: Settings, **overrides: object) -> TestClient:
+    """A client of an app over `settings` with `overrides`, its engine on the fake embedder."""
+    settings = settings.model_copy(update=overrides)
+    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
+    return TestClient(create_app(settings, engine), raise_server_exceptions=False)
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
-    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as c:
+    with make_client(settings) as c:
         yield c

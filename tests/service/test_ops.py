@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from qa.core.settings import Settings
 from qa.corpus.seeds import article_from_text
-from qa.service.app import create_app
 from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
+from tests.service.conftest import make_client
 
 TOKEN = "write-token-0123456789"
 
@@ -29,9 +29,7 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    settings = settings.model_copy(update={"api_token": TOKEN, "reload_interval": 0.05})
-    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
-    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as c:
+    with make_client(settings, api_token=TOKEN, reload_interval=0.05) as c:
         yield c
 
 

@@ -2,12 +2,14 @@
 
 Invalid input is a 422 that says which field is wrong and why (also for bodies that are not
 JSON at all), a client that went away mid-request a 400, an unreachable vector store a 503 to
-retry, and anything unexpected a 500 whose details go to the log, never to the client.
+retry, qa's own errors a request can meet (`STATUS_OF`) their status with their message, and
+anything unexpected a 500 whose details go to the log, never to the client.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,9 +18,23 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from qa.answer.filters import UnknownArticles
+from qa.corpus.documents import ArticleError
+from qa.corpus.seeds import TooLarge
 from qa.index.stores.base import StoreUnavailable
+from qa.service.updates import DocIdTaken, IndexUpdateFailed
 
 log = logging.getLogger("qa.api")
+
+# qa's own errors that a request can meet, and the status each is answered with; the error's
+# message is the response's. Subclasses (e.g. FetchError, an ArticleError) share the status.
+STATUS_OF: dict[type[Exception], int] = {
+    ArticleError: 422,  # an article that cannot be read, fetched or extracted
+    TooLarge: 413,  # an article over QA_MAX_ARTICLE_BYTES
+    DocIdTaken: 409,  # POST /documents with a doc_id that exists
+    IndexUpdateFailed: 503,  # the seeds folder changed, the index could not follow
+    UnknownArticles: 422,  # POST /ask naming a doc_id the index does not have
+}
 
 
 def _validation_message(errors: list[Any]) -> str:
@@ -63,6 +79,9 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    for kind, status in STATUS_OF.items():
+        app.add_exception_handler(kind, _answer_with(status))
+
     @app.exception_handler(StoreUnavailable)
     async def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
         # The vector store (a Milvus server) is down or failing: the client may retry later.
@@ -80,6 +99,13 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=500,
             content={"error": "internal error; the server log has the details"},
         )
+
+
+def _answer_with(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def answer(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(status_code=status, content={"error": str(exc)})
+
+    return answer
 
 
 _FASTAPI_UNPARSABLE = "There was an error parsing the body"

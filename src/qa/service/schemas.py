@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from qa.corpus.documents import DOC_ID_PATTERN
+from qa.corpus.documents import DOC_ID_PATTERN, Document
 
 MAX_QUESTION_CHARS = 1000
 
@@ -129,13 +129,30 @@ class AskResponse(BaseModel):
     took_ms: float
 
 
-class DocumentSummary(BaseModel):
+class ArticleMeta(BaseModel):
+    # The fields every article response starts with (no docstring: it would become each
+    # subclass's OpenAPI description).
     doc_id: str
     title: Title
     url: Url
     published: Published
     source: Source
     author: Author
+
+
+def article_meta(doc: Document) -> dict[str, str | None]:
+    """The `ArticleMeta` fields of `doc`."""
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "url": doc.url,
+        "published": doc.published,
+        "source": doc.source,
+        "author": doc.author,
+    }
+
+
+class DocumentSummary(ArticleMeta):
     sentences: int
 
 
@@ -145,13 +162,7 @@ class SentenceOut(BaseModel):
     end: int
 
 
-class DocumentOut(BaseModel):
-    doc_id: str
-    title: Title
-    url: Url
-    published: Published
-    source: Source
-    author: Author
+class DocumentOut(ArticleMeta):
     text: str = Field(
         description="The article's body (without its front matter); offsets index it."
     )
@@ -279,15 +290,9 @@ class NewArticle(ArticleIn):
     )
 
 
-class ArticleStored(BaseModel):
+class ArticleStored(ArticleMeta):
     """An article as stored and indexed."""
 
-    doc_id: str
-    title: Title
-    url: Url
-    published: Published
-    source: Source
-    author: Author
     sentences: int
     sha256: str = Field(description="sha256 of the article's file in the seeds folder.")
     change: Literal["created", "replaced", "unchanged"]

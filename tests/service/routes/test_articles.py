@@ -10,21 +10,13 @@ from fastapi.testclient import TestClient
 
 from qa.core.settings import Settings
 from qa.corpus.documents import fingerprint_files
-from qa.service.app import create_app
-from qa.service.engine import Engine
-from tests.conftest import FakeEmbedder
 from tests.corpus.test_seeds import assert_consistent
+from tests.service.conftest import make_client
 
 TOKEN = "write-token-0123456789"
 READ_TOKEN = "read-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ZEBRA = "Zebras crossed the road in Nairobi on Monday. Officials counted forty of them."
-
-
-def make_client(settings: Settings, **overrides: object) -> TestClient:
-    settings = settings.model_copy(update=overrides)
-    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
-    return TestClient(create_app(settings, engine), raise_server_exceptions=False)
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from qa.core.settings import Settings
 from qa.corpus.documents import fingerprint_files
 from tests.corpus.test_seeds import assert_consistent
 from tests.news_site import DATA, NewsSite
-from tests.service.routes.test_articles import AUTH, TOKEN, make_client
+from tests.service.conftest import make_client
+from tests.service.routes.test_articles import AUTH, TOKEN
 
 BRIDGE = "/2025/03/12/harbour-bridge-reopens"
 

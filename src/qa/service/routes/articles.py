@@ -21,13 +21,13 @@ from starlette.datastructures import UploadFile
 
 from qa.core.cancel import Abandoned, abandon_when
 from qa.core.settings import Settings
-from qa.corpus.documents import DOC_ID_PATTERN, ArticleError
+from qa.corpus.documents import DOC_ID_PATTERN
 from qa.corpus.ingest import article_from_url, limits, same_url
-from qa.corpus.seeds import ArticleFile, TooLarge, article_from_file, article_from_text
+from qa.corpus.seeds import ArticleFile, article_from_file, article_from_text
 from qa.service.auth import AUTH_ERRORS, Writer
 from qa.service.deps import EngineDep, SettingsDep, WriteTurns
-from qa.service.schemas import ArticleIn, ArticleStored, ErrorOut, NewArticle
-from qa.service.updates import DocIdTaken, IndexUpdateFailed, WriteOutcome
+from qa.service.schemas import ArticleIn, ArticleStored, ErrorOut, NewArticle, article_meta
+from qa.service.updates import WriteOutcome
 
 T = TypeVar("T")
 log = logging.getLogger("qa.writes")
@@ -88,7 +88,12 @@ async def add_document(
     article with the same canonical URL is stored under another doc_id."""
     article = await _read_article(request, settings, None)
     url = article.document.url
-    twin = same_url(engine.index.documents, url, article.doc_id) if url else None
+    # Off the event loop: one URL normalisation (courlan) per stored article.
+    twin = (
+        await anyio.to_thread.run_sync(same_url, engine.index.documents, url, article.doc_id)
+        if url
+        else None
+    )
     if twin is not None:
         raise HTTPException(
             409,
@@ -205,21 +210,13 @@ async def _run(
     function: Callable[..., T],
     *args: Any,
 ) -> T:
-    """`function(*args)` off the event loop (waiting for a turn in `turns` when given), with
-    its failures as HTTP errors."""
+    """`function(*args)` off the event loop (waiting for a turn in `turns` when given); qa's
+    own errors become responses in `qa.service.error_handlers`, a write's others here."""
     try:
         return await _abandonable(request, function, args, turns)
     except Abandoned:
         log.info("client disconnected; write abandoned with nothing changed")
         raise HTTPException(400, "the client disconnected; nothing was changed") from None
-    except TooLarge as err:
-        raise HTTPException(413, str(err)) from None
-    except ArticleError as err:
-        raise HTTPException(422, str(err)) from None
-    except DocIdTaken as err:
-        raise HTTPException(409, str(err)) from None
-    except IndexUpdateFailed as err:
-        raise HTTPException(503, str(err)) from None
     except OSError as err:  # the seeds folder: full disk, permissions
         raise HTTPException(
             503, f"the seeds folder could not be changed ({err.strerror or err}); try again"
@@ -262,12 +259,7 @@ async def _abandonable(
 def _stored(outcome: WriteOutcome, article: ArticleFile) -> ArticleStored:
     doc = article.document
     return ArticleStored(
-        doc_id=doc.doc_id,
-        title=doc.title,
-        url=doc.url,
-        published=doc.published,
-        source=doc.source,
-        author=doc.author,
+        **article_meta(doc),
         sentences=len(doc.sentences),
         sha256=doc.sha256,
         change="created"

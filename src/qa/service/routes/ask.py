@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
-from qa.answer.filters import ArticleFilter, UnknownArticles
+from qa.answer.filters import ArticleFilter
 from qa.service.auth import Reader
 from qa.service.deps import EngineDep, QuestionTurns
 from qa.service.routes.responses import ERRORS, READ_ERRORS
@@ -26,13 +26,11 @@ async def ask(body: AskRequest, engine: EngineDep, turns: QuestionTurns) -> AskR
     where = ArticleFilter(
         frozenset(body.doc_ids) if body.doc_ids is not None else None, body.since, body.until
     )
-    try:
-        # CPU-bound: off the event loop, in at most one thread per core (see create_app).
-        answer = await anyio.to_thread.run_sync(
-            engine.ask, body.question, body.top_k, where, limiter=turns
-        )
-    except UnknownArticles as err:
-        raise HTTPException(422, str(err)) from None
+    # CPU-bound: off the event loop, in at most one thread per core (see create_app). A doc_id
+    # the index does not have (UnknownArticles) is a 422 (qa.service.error_handlers).
+    answer = await anyio.to_thread.run_sync(
+        engine.ask, body.question, body.top_k, where, limiter=turns
+    )
     return AskResponse(
         question=answer.question,
         answer=answer.text,

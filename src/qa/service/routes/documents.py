@@ -10,7 +10,7 @@ from qa.corpus.documents import Document
 from qa.service.auth import Reader
 from qa.service.deps import EngineDep
 from qa.service.routes.responses import ERRORS, READ_ERRORS
-from qa.service.schemas import DocumentOut, DocumentSummary, SentenceOut
+from qa.service.schemas import DocumentOut, DocumentSummary, SentenceOut, article_meta
 
 router = APIRouter()
 
@@ -24,7 +24,7 @@ router = APIRouter()
 def documents(engine: EngineDep) -> list[DocumentSummary]:
     """Every indexed article, newest first (unknown dates last, then by title)."""
     return [
-        DocumentSummary(**_meta(d), sentences=len(d.sentences))
+        DocumentSummary(**article_meta(d), sentences=len(d.sentences))
         for d in newest_first(engine.index.documents)
     ]
 
@@ -43,7 +43,7 @@ def document(doc_id: str, engine: EngineDep) -> DocumentOut:
         raise HTTPException(404, f"no article with doc_id {doc_id!r}; see GET /documents")
     doc = index.documents[pos]
     return DocumentOut(
-        **_meta(doc),
+        **article_meta(doc),
         text=doc.text,
         sentences=[
             SentenceOut(index=i, start=s.start, end=s.end) for i, s in enumerate(doc.sentences)
@@ -56,14 +56,3 @@ def newest_first(documents: Iterable[Document]) -> list[Document]:
     by_title = sorted(documents, key=lambda d: (d.title.casefold(), d.doc_id))
     # A stable sort keeps the title order within a date; "" (unknown) sorts last in reverse.
     return sorted(by_title, key=lambda d: d.published or "", reverse=True)
-
-
-def _meta(doc: Document) -> dict[str, str | None]:
-    return {
-        "doc_id": doc.doc_id,
-        "title": doc.title,
-        "url": doc.url,
-        "published": doc.published,
-        "source": doc.source,
-        "author": doc.author,
-    }
