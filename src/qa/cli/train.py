@@ -39,6 +39,7 @@ def train_ranker(
 
     from qa.answer.features import ALL_FEATURES, FAMILIES
     from qa.corpus.documents import read_corpus
+    from qa.embed.loader import ModelLoader
     from qa.evaluation.datasets import load_gold, load_squad
     from qa.evaluation.runner import open_eval_engine
     from qa.evaluation.train_ranker import collect, cross_validate, merge, save_ranker, train_final
@@ -46,14 +47,13 @@ def train_ranker(
     settings = command_settings(seeds, None)
     texts, items = load_squad(squad)
     err(f"collecting candidates for {len(items)} SQuAD questions")
-    engine = open_eval_engine(texts, settings, cache / squad.stem, log=err)
+    embedder = ModelLoader(settings).get()  # one model for both indexes
+    engine = open_eval_engine(texts, settings, cache / squad.stem, embedder=embedder, log=err)
     squad_ex = collect(items, engine, "squad")
     documents, _ = read_corpus(settings.seeds_dir)
     gold_texts = {d.doc_id: d.text for d in documents}
     gold_items = [i for i in load_gold(gold, gold_texts) if i.split == "dev"]
-    gold_engine = open_eval_engine(
-        gold_texts, settings, cache / "gold", embedder=engine.embedder, log=err
-    )
+    gold_engine = open_eval_engine(gold_texts, settings, cache / "gold", embedder=embedder, log=err)
     gold_ex = collect(gold_items, gold_engine, "gold-dev", weight=gold_weight)
     ex = merge([squad_ex, gold_ex])
     squad_q = np.arange(len(squad_ex.group))
