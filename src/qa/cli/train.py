@@ -10,18 +10,17 @@ import typer
 from qa.cli.common import DEFAULT_DATASETS, DEFAULT_GOLD, SeedsOpt, command_settings, err
 
 DEFAULT_SQUAD = Path("../shared/datasets/squad2-dev-half/dev-v2.0.json")
+DEFAULT_RANKER = Path("src/qa/answer/ranker.json")
+GoldDevOpt = Annotated[Path, typer.Option(help="Gold file; only its dev part is used.")]
+RankerOut = Annotated[Path, typer.Option(help="Where to write the ranker JSON.")]
 
 
 def train_ranker(
     seeds: SeedsOpt = None,
     squad: Annotated[Path, typer.Option(help="SQuAD 2.0 file to train on.")] = DEFAULT_SQUAD,
-    gold: Annotated[
-        Path, typer.Option(help="Gold file; only its dev part is used.")
-    ] = DEFAULT_GOLD,
+    gold: GoldDevOpt = DEFAULT_GOLD,
     gold_weight: Annotated[float, typer.Option(help="Weight of a gold dev question.")] = 5.0,
-    out: Annotated[Path, typer.Option(help="Where to write the ranker JSON.")] = Path(
-        "src/qa/answer/ranker.json"
-    ),
+    out: RankerOut = DEFAULT_RANKER,
     l2: Annotated[float, typer.Option(help="L2 penalty of the ranker.")] = 1e-3,
     ablation: Annotated[
         bool, typer.Option(help="Also cross-validate without each family.")
@@ -95,15 +94,11 @@ def train_confidence(
     datasets: Annotated[
         Path, typer.Option(help="Folder of the SQuAD-format sets (read in place).")
     ] = DEFAULT_DATASETS,
-    gold: Annotated[Path, typer.Option(help="Gold file; only its dev part is used.")] = (
-        DEFAULT_GOLD
-    ),
+    gold: GoldDevOpt = DEFAULT_GOLD,
     ranker: Annotated[
         Path | None, typer.Option(help="Ranker to fit it for; default: the packaged one.")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Where to write the ranker JSON.")] = Path(
-        "src/qa/answer/ranker.json"
-    ),
+    out: RankerOut = DEFAULT_RANKER,
     cache: Annotated[Path, typer.Option(help="Keep the corpora's indexes here.")] = Path(
         ".cache/confidence"
     ),
