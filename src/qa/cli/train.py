@@ -10,18 +10,17 @@ import typer
 from qa.cli.common import DEFAULT_DATASETS, DEFAULT_GOLD, SeedsOpt, command_settings, err
 
 DEFAULT_SQUAD = Path("../shared/datasets/squad2-dev-half/dev-v2.0.json")
+DEFAULT_RANKER = Path("src/qa/answer/ranker.json")
+GoldDevOpt = Annotated[Path, typer.Option(help="Gold file; only its dev part is used.")]
+RankerOut = Annotated[Path, typer.Option(help="Where to write the ranker JSON.")]
 
 
 def train_ranker(
     seeds: SeedsOpt = None,
     squad: Annotated[Path, typer.Option(help="SQuAD 2.0 file to train on.")] = DEFAULT_SQUAD,
-    gold: Annotated[
-        Path, typer.Option(help="Gold file; only its dev part is used.")
-    ] = DEFAULT_GOLD,
+    gold: GoldDevOpt = DEFAULT_GOLD,
     gold_weight: Annotated[float, typer.Option(help="Weight of a gold dev question.")] = 5.0,
-    out: Annotated[Path, typer.Option(help="Where to write the ranker JSON.")] = Path(
-        "src/qa/answer/ranker.json"
-    ),
+    out: RankerOut = DEFAULT_RANKER,
     l2: Annotated[float, typer.Option(help="L2 penalty of the ranker.")] = 1e-3,
     ablation: Annotated[
         bool, typer.Option(help="Also cross-validate without each family.")
@@ -39,6 +38,7 @@ def train_ranker(
 
     from qa.answer.features import ALL_FEATURES, FAMILIES
     from qa.corpus.documents import read_corpus
+    from qa.embed.loader import ModelLoader
     from qa.evaluation.datasets import load_gold, load_squad
     from qa.evaluation.runner import open_eval_engine
     from qa.evaluation.train_ranker import collect, cross_validate, merge, save_ranker, train_final
@@ -46,14 +46,13 @@ def train_ranker(
     settings = command_settings(seeds, None)
     texts, items = load_squad(squad)
     err(f"collecting candidates for {len(items)} SQuAD questions")
-    engine = open_eval_engine(texts, settings, cache / squad.stem, log=err)
+    embedder = ModelLoader(settings).get()  # one model for both indexes
+    engine = open_eval_engine(texts, settings, cache / squad.stem, embedder=embedder, log=err)
     squad_ex = collect(items, engine, "squad")
     documents, _ = read_corpus(settings.seeds_dir)
     gold_texts = {d.doc_id: d.text for d in documents}
     gold_items = [i for i in load_gold(gold, gold_texts) if i.split == "dev"]
-    gold_engine = open_eval_engine(
-        gold_texts, settings, cache / "gold", embedder=engine.embedder, log=err
-    )
+    gold_engine = open_eval_engine(gold_texts, settings, cache / "gold", embedder=embedder, log=err)
     gold_ex = collect(gold_items, gold_engine, "gold-dev", weight=gold_weight)
     ex = merge([squad_ex, gold_ex])
     squad_q = np.arange(len(squad_ex.group))
@@ -95,15 +94,11 @@ def train_confidence(
     datasets: Annotated[
         Path, typer.Option(help="Folder of the SQuAD-format sets (read in place).")
     ] = DEFAULT_DATASETS,
-    gold: Annotated[Path, typer.Option(help="Gold file; only its dev part is used.")] = (
-        DEFAULT_GOLD
-    ),
+    gold: GoldDevOpt = DEFAULT_GOLD,
     ranker: Annotated[
         Path | None, typer.Option(help="Ranker to fit it for; default: the packaged one.")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Where to write the ranker JSON.")] = Path(
-        "src/qa/answer/ranker.json"
-    ),
+    out: RankerOut = DEFAULT_RANKER,
     cache: Annotated[Path, typer.Option(help="Keep the corpora's indexes here.")] = Path(
         ".cache/confidence"
     ),

@@ -19,7 +19,7 @@ from typing import Any
 from qa.answer.ranker import Ranker
 from qa.core.settings import Settings
 from qa.embed.loader import ModelLoader
-from qa.embed.model import Embedder
+from qa.embed.model import CachingEmbedder, Embedder
 from qa.evaluation.datasets import EvalItem
 from qa.evaluation.metrics import Outcome, summarize
 from qa.evaluation.scoring import score_item
@@ -60,14 +60,20 @@ def open_eval_engine(
     ranker: Ranker | None = None,
     log: Callable[[str], None] = lambda _m: None,
 ) -> Engine:
-    """An engine over `texts`, indexed under `work_dir` through the normal build path."""
+    """An engine over `texts`, indexed under `work_dir` through the normal build path.
+
+    The engine's questions are encoded through a `CachingEmbedder` (the index build is not):
+    `score_item` asks every question a second time, for dense search alone."""
     _write_corpus(texts, work_dir / "seeds")
     local = settings.model_copy(
         update={"seeds_dir": work_dir / "seeds", "index_dir": work_dir / "index"}
     )
     models = ModelLoader(local, embedder)
     index: Index = prepare_index(local, models, progress=False, log=log)[0]
-    return Engine(local, models.get(), index, ranker or Ranker.load(settings.ranker))
+    queries = models.get()
+    if not isinstance(queries, CachingEmbedder):
+        queries = CachingEmbedder(queries)
+    return Engine(local, queries, index, ranker or Ranker.load(settings.ranker))
 
 
 def run(
@@ -160,7 +166,6 @@ def run_sizes(
     log: Callable[[str], None] = lambda _m: None,
 ) -> SizedRun:
     """Answer the held-out questions of every sampled corpus (`corpora.SampledCorpus`)."""
-    from qa.embed.model import CachingEmbedder
     from qa.evaluation.corpora import HELD_OUT_FOLD
 
     embedder = CachingEmbedder(ModelLoader(settings).get())

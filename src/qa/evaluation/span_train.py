@@ -24,7 +24,7 @@ import numpy as np
 from qa.answer.span_features import CALIBRATION_FEATURES, FEATURES, Scored, calibration_values
 from qa.answer.spans import SpanScorer
 from qa.corpus.documents import split_sentences
-from qa.evaluation.datasets import load_squad
+from qa.evaluation.datasets import load_squad, squad_contexts
 from qa.evaluation.fitting import fit_listwise, fit_logistic, grouped_folds
 from qa.evaluation.span_metrics import exact_match, token_f1
 
@@ -303,7 +303,7 @@ def run(
         got, crossing = span_questions(path, source)
         log(f"{source}: {len(got)} questions ({crossing} with answers across sentences left out)")
         questions += got
-        seen |= _contexts(path)
+        seen |= squad_contexts(path)
     rows = featurize_all(questions)
     log(f"{len(rows.f1)} candidates; cross-validating ({FOLDS} folds by article)")
     cv = cross_validate(rows)
@@ -372,8 +372,3 @@ def latency(scorer: SpanScorer, pairs: Sequence[SpanQuestion]) -> tuple[float, f
     if not took:
         return float("nan"), float("nan")
     return float(np.median(took)), float(np.percentile(took, 95))
-
-
-def _contexts(path: Path) -> frozenset[str]:
-    data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    return frozenset(p["context"] for a in data for p in a["paragraphs"])
