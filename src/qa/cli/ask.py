@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -32,8 +31,8 @@ def ask(
     """Answer one question from the command line."""
     from pydantic import ValidationError
 
-    from qa.answer.filters import ArticleFilter, UnknownArticles
-    from qa.service.schemas import AnswerSpanOut, AskRequest, AskResponse, CitationOut
+    from qa.answer.filters import UnknownArticles
+    from qa.service.schemas import AskRequest, AskResponse
 
     try:
         request = AskRequest(
@@ -45,23 +44,13 @@ def ask(
             for e in error.errors()
         ]
         raise typer.BadParameter("; ".join(problems)) from None
-    where = ArticleFilter(
-        frozenset(request.doc_ids) if request.doc_ids else None, request.since, request.until
-    )
     engine = open_engine(command_settings(seeds, index))
     try:
-        answer = engine.ask(question, top_k, where)
+        answer = engine.ask(question, top_k, request.article_filter())
     except UnknownArticles as error:
         raise typer.BadParameter(str(error), param_hint="--doc-id") from None
     if as_json:
-        out = AskResponse(
-            question=answer.question,
-            answer=answer.text,
-            confidence=round(answer.confidence, 4),
-            citations=[CitationOut(**asdict(c)) for c in answer.citations],
-            answer_span=AnswerSpanOut(**asdict(answer.answer_span)) if answer.answer_span else None,
-            took_ms=answer.took_ms,
-        )
+        out = AskResponse.of(answer)
         typer.echo(out.model_dump_json())
         return
     if answer.text is None:

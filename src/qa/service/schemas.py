@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -16,7 +16,11 @@ from pydantic import (
     model_validator,
 )
 
+from qa.answer.filters import ArticleFilter
 from qa.corpus.documents import DOC_ID_PATTERN, Document
+
+if TYPE_CHECKING:
+    from qa.answer.answerer import Answer
 
 MAX_QUESTION_CHARS = 1000
 
@@ -71,6 +75,11 @@ class AskRequest(BaseModel):
     )
 
     _not_blank = field_validator("question")(_question_not_blank)
+
+    def article_filter(self) -> ArticleFilter:
+        """The articles this question may be answered from."""
+        chosen = frozenset(self.doc_ids) if self.doc_ids is not None else None
+        return ArticleFilter(chosen, self.since, self.until)
 
     @field_validator("since", "until", mode="before")
     @classmethod
@@ -127,6 +136,21 @@ class AskResponse(BaseModel):
         "is likely right.",
     )
     took_ms: float
+
+    @classmethod
+    def of(cls, answer: Answer) -> AskResponse:
+        """The response for `answer` (read by attribute: `dataclasses.asdict` would deep-copy)."""
+        span = answer.answer_span
+        return cls(
+            question=answer.question,
+            answer=answer.text,
+            confidence=round(answer.confidence, 4),
+            citations=[
+                CitationOut.model_validate(c, from_attributes=True) for c in answer.citations
+            ],
+            answer_span=AnswerSpanOut.model_validate(span, from_attributes=True) if span else None,
+            took_ms=answer.took_ms,
+        )
 
 
 class ArticleMeta(BaseModel):
