@@ -91,7 +91,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> tuple[
 
 
 def _meta(config: BenchConfig, threads: int) -> dict[str, Any]:
-    from importlib import metadata
+    from qa.core.versions import library_versions
 
     cpu = "unknown"
     try:
@@ -101,12 +101,9 @@ def _meta(config: BenchConfig, threads: int) -> dict[str, Any]:
                 break
     except OSError:
         pass
-    versions = {}
-    for name in ("qa", "torch", "sentence-transformers", "onnxruntime", "faiss-cpu", "numpy"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
+    versions = library_versions(
+        ("qa", "torch", "sentence-transformers", "onnxruntime", "faiss-cpu", "numpy")
+    )
     return {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "cores": cores(),

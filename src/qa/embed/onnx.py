@@ -152,15 +152,9 @@ def _cached(folder: Path, name: str, source_sha: str, verify: bool) -> Exported 
 
 
 def _versions() -> dict[str, str]:
-    from importlib import metadata
+    from qa.core.versions import library_versions
 
-    out = {}
-    for name in ("torch", "transformers", "onnx", "onnxruntime"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "absent"
-    return out
+    return library_versions(("torch", "transformers", "onnx", "onnxruntime"))
 
 
 def _export(source: Path, out: Path, *, quantize: bool) -> Path:

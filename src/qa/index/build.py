@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.core.versions import library_versions
 from qa.index.embed_corpus import (
     GROUP_TEXTS,
     Reusable,
@@ -43,16 +43,6 @@ _LIBRARIES = (
     "numpy",
     "pysbd",
 )
-
-
-def _library_versions() -> dict[str, str]:
-    versions = {}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    return versions
 
 
 def reusable(
@@ -139,7 +129,7 @@ def build(
         skipped=tuple(skipped),
         counts=Counts(len(documents), len(sentence_vectors), len(chunk_vectors), embedded.texts),
         embedding=embedded,
-        libraries=_library_versions(),
+        libraries=library_versions(_LIBRARIES),
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 3),
     )
