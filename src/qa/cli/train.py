@@ -1,4 +1,4 @@
-"""`qa train-ranker`, `qa train-confidence` and `qa train-spans`: fit the models."""
+"""`qa train-ranker`, `-confidence`, `-spans` and `-reader`: fit the models."""
 
 from __future__ import annotations
 
@@ -138,3 +138,70 @@ def train_spans(
     files = squad or list(DEFAULT_TRAIN)
     typer.echo(run(files, heldout or (None if squad else DEFAULT_HELDOUT), out, report, err))
     typer.echo(f"wrote {out}")
+
+
+def train_reader(
+    datasets: Annotated[
+        Path, typer.Option(help="Folder of the SQuAD-format sets (read in place).")
+    ] = DEFAULT_DATASETS,
+    layers: Annotated[int, typer.Option(help="Keep the first N layers of MiniLM (1-6).")] = 6,
+    max_len: Annotated[int, typer.Option(help="Tokens per (question, candidate) pair.")] = 96,
+    steps: Annotated[int, typer.Option(help="Optimiser steps (sets the LR schedule).")] = 2000,
+    lists_per_step: Annotated[int, typer.Option(help="Question lists per step.")] = 8,
+    max_candidates: Annotated[int, typer.Option(help="Most candidates in one list.")] = 4,
+    time_budget: Annotated[
+        float | None, typer.Option(help="Stop training after this many minutes (keeps weights).")
+    ] = None,
+    max_questions: Annotated[
+        int | None,
+        typer.Option(help="Training questions per pool, answerable and unanswerable each."),
+    ] = None,
+    eval_limit: Annotated[
+        int, typer.Option(help="Held-out (un)answerable questions read per set.")
+    ] = 400,
+    seed: Annotated[int, typer.Option(help="Seed of initialisation and data order.")] = 0,
+    threads: Annotated[int, typer.Option(help="torch threads.")] = 2,
+    work: Annotated[Path, typer.Option(help="Checkpoints and finished weights.")] = Path(
+        ".cache/reader/work"
+    ),
+    out: Annotated[Path, typer.Option(help="The int8 ONNX file (reader.json beside it).")] = Path(
+        "src/qa/answer/reader.onnx"
+    ),
+    report: Annotated[Path, typer.Option(help="Markdown report.")] = Path("eval/reports/reader.md"),
+    smoke: Annotated[
+        bool, typer.Option(help="A tiny run in seconds (1 layer, a few steps, few articles).")
+    ] = False,
+) -> None:
+    """Train the cross-encoder reader, export it to int8 ONNX and report held-out figures;
+    resumes from the checkpoints in --work."""
+    import sys
+
+    from qa.training.reader_data import Mix
+    from qa.training.reader_run import RunOptions, run
+    from qa.training.reader_train import TrainConfig
+
+    if smoke:
+        layers, max_len, steps, lists_per_step = 1, 48, 4, 2
+    config = TrainConfig(
+        layers=layers,
+        max_len=max_len,
+        steps=steps,
+        lists_per_step=lists_per_step,
+        seed=seed,
+        threads=threads,
+        mix=Mix(max_candidates=max_candidates),
+        time_budget_minutes=time_budget,
+    )
+    options = RunOptions(
+        datasets=datasets,
+        work=work,
+        out=out,
+        report=report,
+        config=config,
+        max_questions=20 if smoke else max_questions,
+        max_articles=3 if smoke else None,
+        eval_limit=10 if smoke else eval_limit,
+        command="qa train-reader " + " ".join(sys.argv[2:]),
+        progress=not smoke,
+    )
+    typer.echo(run(options, log=err))
