@@ -168,14 +168,15 @@ def train_reader(
         "src/qa/answer/reader.onnx"
     ),
     report: Annotated[Path, typer.Option(help="Markdown report.")] = Path("eval/reports/reader.md"),
+    cache: Annotated[Path, typer.Option(help="Keep the MiniLM embeddings for mining here.")] = Path(
+        ".cache/reader/embeddings"
+    ),
     smoke: Annotated[
         bool, typer.Option(help="A tiny run in seconds (1 layer, a few steps, few articles).")
     ] = False,
 ) -> None:
     """Train the cross-encoder reader, export it to int8 ONNX and report held-out figures;
     resumes from the checkpoints in --work."""
-    import sys
-
     from qa.training.reader_data import Mix
     from qa.training.reader_run import RunOptions, run
     from qa.training.reader_train import TrainConfig
@@ -201,7 +202,30 @@ def train_reader(
         max_questions=20 if smoke else max_questions,
         max_articles=3 if smoke else None,
         eval_limit=10 if smoke else eval_limit,
-        command="qa train-reader " + " ".join(sys.argv[2:]),
+        embeddings=cache,
+        command=" ".join(
+            ["qa train-reader", *(["--smoke"] if smoke else [])]
+            + [
+                f"--{name.replace('_', '-')} {value}"
+                for name, value in [
+                    ("datasets", datasets),
+                    ("layers", layers),
+                    ("max_len", max_len),
+                    ("steps", steps),
+                    ("lists_per_step", lists_per_step),
+                    ("max_candidates", max_candidates),
+                    ("time_budget", time_budget),
+                    ("max_questions", max_questions),
+                    ("eval_limit", eval_limit),
+                    ("seed", seed),
+                    ("threads", threads),
+                    ("work", work),
+                    ("out", out),
+                    ("report", report),
+                ]
+                if value is not None and not smoke
+            ]
+        ),
         progress=not smoke,
     )
     typer.echo(run(options, log=err))

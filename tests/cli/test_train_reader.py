@@ -1,0 +1,43 @@
+"""`qa train-reader --smoke`: train, export, load and report, on tiny sets and on the real ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qa.answer.reader import Reader
+from qa.cli import app
+from tests.training.conftest import make_datasets
+
+DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+
+
+def smoke(datasets: Path, tmp_path: Path) -> tuple[Path, str]:
+    out = tmp_path / "reader.onnx"
+    args = ["train-reader", "--smoke", "--datasets", str(datasets), "--work", str(tmp_path / "w")]
+    args += ["--out", str(out), "--report", str(tmp_path / "reader.md")]
+    args += ["--cache", str(tmp_path / "embeddings")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return out, (tmp_path / "reader.md").read_text()
+
+
+@pytest.mark.e2e
+def test_a_smoke_run_writes_a_loadable_reader_and_a_report(tmp_path: Path) -> None:
+    out, report = smoke(make_datasets(tmp_path), tmp_path)
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["layers"] == 1 and meta["training"]["steps"] == 4
+    reading = Reader(out).read("Who keeps it?", [("", "Its keeper is Anna.")])
+    assert len(reading.candidates) == 1
+    assert "| squad (int8 ONNX) |" in report and "Pearson" in report
+    assert "qa train-reader --smoke" in report
+
+
+@pytest.mark.datasets
+def test_a_smoke_run_on_the_shared_datasets(tmp_path: Path) -> None:
+    out, report = smoke(DATASETS, tmp_path)
+    assert out.stat().st_size < 32 * 2**20
+    assert "| xquad (int8 ONNX) |" in report
