@@ -56,12 +56,16 @@ def eval_(
         int,
         typer.Option(
             min=0,
-            help="Add this many XQuAD articles (from --datasets) beside the seeds, so the gold "
-            "questions are answered from a corpus larger than one search returns.",
+            help="Add this many XQuAD articles (from --distractors-file) beside the seeds, so "
+            "the gold questions are answered from a corpus larger than one search returns.",
         ),
     ] = 0,
+    distractors_file: Annotated[
+        Path,
+        typer.Option(help="The distractor articles, committed with the project (JSON lines)."),
+    ] = Path("eval/distractors/xquad.jsonl"),
     datasets: Annotated[
-        Path, typer.Option(help="Folder of the SQuAD-format sets (--sizes, --distractors).")
+        Path, typer.Option(help="Folder of the SQuAD-format sets (--sizes).")
     ] = DEFAULT_DATASETS,
 ) -> None:
     """Score answers on the gold set (or a SQuAD file, or corpora of many sizes), write
@@ -72,7 +76,9 @@ def eval_(
     if sizes:
         _eval_sizes(settings, datasets, gold, reports, cache or Path(".cache/confidence"))
         return
-    name, texts, items = _load(settings, gold, squad, exclude_paragraphs_of, distractors, datasets)
+    name, texts, items = _load(
+        settings, gold, squad, exclude_paragraphs_of, distractors, distractors_file
+    )
     if not no_gate and not thresholds.exists():
         err(f"error: no gate thresholds at {thresholds} (give --thresholds, or --no-gate)")
         raise typer.Exit(2)
@@ -96,7 +102,7 @@ def _load(
     squad: Path | None,
     exclude_paragraphs_of: Path | None,
     distractors: int,
-    datasets: Path,
+    distractors_file: Path,
 ) -> tuple[str, dict[str, str], list[EvalItem]]:
     """The run's name, its documents by doc_id and its questions (exit 2 when unreadable)."""
     from qa.evaluation.datasets import DatasetError, load_gold, load_squad, squad_contexts
@@ -115,9 +121,9 @@ def _load(
         items = load_gold(gold, texts)
         if not distractors:
             return "gold", texts, items
-        from qa.evaluation.corpora import xquad_distractors
+        from qa.evaluation.corpora import read_distractors
 
-        texts.update(xquad_distractors(datasets, distractors))
+        texts.update(read_distractors(distractors_file, distractors))
         return f"gold+{distractors}", texts, items
     except (DatasetError, OSError) as error:
         err(f"error: {error}")
