@@ -36,6 +36,14 @@ def eval_(
     ] = None,
     thresholds: Annotated[Path, typer.Option(help="Gate thresholds (TOML).")] = DEFAULT_THRESHOLDS,
     no_gate: Annotated[bool, typer.Option("--no-gate", help="Report only; never fail.")] = False,
+    require_gate: Annotated[
+        bool,
+        typer.Option(
+            "--gate",
+            help="With --squad: fail when the thresholds file has no bounds for this run (by "
+            "default a SQuAD file without bounds is reported, not gated).",
+        ),
+    ] = False,
     reports: Annotated[Path, typer.Option(help="Folder for the reports.")] = DEFAULT_REPORTS,
     ranker: Annotated[
         Path | None, typer.Option(help="Ranker weights to evaluate [env QA_RANKER].")
@@ -79,10 +87,13 @@ def eval_(
     name, texts, items = _load(
         settings, gold, squad, exclude_paragraphs_of, distractors, distractors_file
     )
-    if not no_gate and not thresholds.exists():
+    name, items = _select(name, items, split, limit)
+    gated = not no_gate and (squad is None or require_gate or _has_bounds(thresholds, name))
+    if gated and not thresholds.exists():
         err(f"error: no gate thresholds at {thresholds} (give --thresholds, or --no-gate)")
         raise typer.Exit(2)
-    name, items = _select(name, items, split, limit)
+    if not gated and not no_gate:
+        err(f"not gated: {thresholds} has no bounds for {name} (--gate to require them)")
     err(f"evaluating {len(items)} questions over {len(texts)} documents ({name})")
     result = run(
         name,
@@ -93,7 +104,14 @@ def eval_(
         source=squad or gold,
         log=err,
     )
-    _report(result, reports, None if no_gate else thresholds)
+    _report(result, reports, thresholds if gated else None)
+
+
+def _has_bounds(thresholds: Path, name: str) -> bool:
+    """Whether the thresholds file (when there is one) bounds the run `name`."""
+    from qa.evaluation.gate import load_thresholds
+
+    return thresholds.exists() and name in load_thresholds(thresholds)
 
 
 def _load(
