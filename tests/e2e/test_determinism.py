@@ -29,7 +29,7 @@ SCRIPT = """
 import dataclasses, json, sys
 from pathlib import Path
 from qa.core.settings import Settings
-from qa.service.engine import Engine
+from qa.engine.engine import Engine
 
 seeds, index, questions = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 engine, _ = Engine.open(Settings(seeds_dir=seeds, index_dir=index))

@@ -148,7 +148,7 @@ def test_serving_with_onnx_never_imports_torch(int8: Exported, tmp_path: Path) -
     script = (
         "import sys\n"
         "from qa.core.settings import Settings\n"
-        "from qa.service.engine import Engine\n"
+        "from qa.engine.engine import Engine\n"
         f"s = Settings(seeds_dir={str(SEEDS)!r}, index_dir={str(tmp_path / 'index')!r})\n"
         "engine, _ = Engine.open(s)\n"
         "engine.ask('Who is the Prime Minister of Japan?')\n"

@@ -16,6 +16,19 @@ if TYPE_CHECKING:
 
 DEFAULT_THRESHOLDS = Path("eval/thresholds.toml")
 DEFAULT_REPORTS = Path("eval/reports")
+DEFAULT_DISTRACTORS = Path("eval/distractors/xquad.jsonl")
+
+GateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--gate",
+        help="With --squad: fail when the thresholds file has no bounds for this run (by "
+        "default a SQuAD file without bounds is reported, not gated).",
+    ),
+]
+DistractorsFileOpt = Annotated[
+    Path, typer.Option(help="The distractor articles, committed with the project (JSON lines).")
+]
 
 
 def eval_(
@@ -36,14 +49,7 @@ def eval_(
     ] = None,
     thresholds: Annotated[Path, typer.Option(help="Gate thresholds (TOML).")] = DEFAULT_THRESHOLDS,
     no_gate: Annotated[bool, typer.Option("--no-gate", help="Report only; never fail.")] = False,
-    require_gate: Annotated[
-        bool,
-        typer.Option(
-            "--gate",
-            help="With --squad: fail when the thresholds file has no bounds for this run (by "
-            "default a SQuAD file without bounds is reported, not gated).",
-        ),
-    ] = False,
+    require_gate: GateOpt = False,
     reports: Annotated[Path, typer.Option(help="Folder for the reports.")] = DEFAULT_REPORTS,
     ranker: Annotated[
         Path | None, typer.Option(help="Ranker weights to evaluate [env QA_RANKER].")
@@ -68,10 +74,7 @@ def eval_(
             "the gold questions are answered from a corpus larger than one search returns.",
         ),
     ] = 0,
-    distractors_file: Annotated[
-        Path,
-        typer.Option(help="The distractor articles, committed with the project (JSON lines)."),
-    ] = Path("eval/distractors/xquad.jsonl"),
+    distractors_file: DistractorsFileOpt = DEFAULT_DISTRACTORS,
     datasets: Annotated[
         Path, typer.Option(help="Folder of the SQuAD-format sets (--sizes).")
     ] = DEFAULT_DATASETS,
@@ -88,12 +91,7 @@ def eval_(
         settings, gold, squad, exclude_paragraphs_of, distractors, distractors_file
     )
     name, items = _select(name, items, split, limit)
-    gated = not no_gate and (squad is None or require_gate or _has_bounds(thresholds, name))
-    if gated and not thresholds.exists():
-        err(f"error: no gate thresholds at {thresholds} (give --thresholds, or --no-gate)")
-        raise typer.Exit(2)
-    if not gated and not no_gate:
-        err(f"not gated: {thresholds} has no bounds for {name} (--gate to require them)")
+    gated = _gated(thresholds, name, no_gate=no_gate, squad=squad is not None, req=require_gate)
     err(f"evaluating {len(items)} questions over {len(texts)} documents ({name})")
     result = run(
         name,
@@ -107,11 +105,20 @@ def eval_(
     _report(result, reports, thresholds if gated else None)
 
 
-def _has_bounds(thresholds: Path, name: str) -> bool:
-    """Whether the thresholds file (when there is one) bounds the run `name`."""
+def _gated(thresholds: Path, name: str, *, no_gate: bool, squad: bool, req: bool) -> bool:
+    """Whether the run `name` is gated: the gold set always (unless --no-gate), a SQuAD file
+    when the thresholds name it or --gate asks (exit 2 when the file is then missing)."""
     from qa.evaluation.gate import load_thresholds
 
-    return thresholds.exists() and name in load_thresholds(thresholds)
+    if no_gate:
+        return False
+    if squad and not req and not (thresholds.exists() and name in load_thresholds(thresholds)):
+        err(f"not gated: {thresholds} has no bounds for {name} (--gate to require them)")
+        return False
+    if not thresholds.exists():
+        err(f"error: no gate thresholds at {thresholds} (give --thresholds, or --no-gate)")
+        raise typer.Exit(2)
+    return True
 
 
 def _load(
@@ -185,7 +192,7 @@ def _report(result: EvalRun, reports: Path, thresholds: Path | None) -> None:
 
 
 def _eval_sizes(settings: Settings, datasets: Path, gold: Path, reports: Path, cache: Path) -> None:
-    from qa.evaluation.calibrate import build_corpora
+    from qa.evaluation.corpora import build_corpora
     from qa.evaluation.reports import write_size_reports
     from qa.evaluation.runner import run_sizes
 

@@ -276,3 +276,18 @@ def read_distractors(path: Path, n: int) -> dict[str, str]:
     if len(texts) < n:
         raise DatasetError(f"{path} holds {len(texts)} distractor articles, not {n}")
     return texts
+
+
+DISTRACTOR_SIZES = (0, 4, 16)  # the seed articles alone, and with 4 or 16 XQuAD articles
+
+
+def build_corpora(datasets: Path, seeds_dir: Path, gold: Path) -> list[SampledCorpus]:
+    """Every corpus the confidence model is fitted and evaluated on (deterministic)."""
+    from qa.corpus.documents import read_corpus
+    from qa.evaluation.datasets import load_gold
+
+    pools = default_pools(datasets)
+    documents, _ = read_corpus(seeds_dir)
+    texts = {d.doc_id: d.text for d in documents}
+    xquad = next(p for p in pools if p.name == "xquad")
+    return sample_all(pools) + gold_corpora(texts, load_gold(gold, texts), xquad, DISTRACTOR_SIZES)
