@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup serve test test-tools unit lint format eval bench bench-smoke clean
+.PHONY: setup serve test test-datasets test-tools unit lint format eval bench bench-smoke clean
 
 setup: $(STAMP)
 
@@ -25,8 +25,17 @@ serve: $(STAMP)
 
 # The browser tests need Debian's Chromium and the HTTP bench test needs wrk: missing, they are
 # a clear failure here rather than skipped tests (.ci/run installs both).
+# Everything a clone of the repository alone can run (nothing beside it is read).
 test: test-tools $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not datasets"
+
+# The tests that read the public QA sets in ../shared/datasets (or QA_DATASETS_DIR), which the
+# team keeps beside the clone; CI runs this after `make test`. Missing, it fails, never skips.
+DATASETS_DIR ?= $(or $(QA_DATASETS_DIR),../shared/datasets)
+
+test-datasets: $(STAMP)
+	@test -d "$(DATASETS_DIR)" || { echo "make test-datasets: $(DATASETS_DIR) is missing (set QA_DATASETS_DIR)" >&2; exit 1; }
+	QA_DATASETS_DIR="$(abspath $(DATASETS_DIR))" $(BIN)/python -m pytest -q -m datasets
 
 # The suite needs Debian's Chromium (browser tests) and wrk (HTTP benchmark): installed here when
 # missing and we are root (as in CI), otherwise a clear failure naming the command; never a skip.
@@ -43,7 +52,7 @@ ifneq ($(TOOLS_MISSING),)
 endif
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not e2e and not bench"
+	$(BIN)/python -m pytest -q -m "not e2e and not bench and not datasets"
 
 # Full benchmark run (about half an hour on 2 cores); writes bench/reports/latest.md.
 bench: $(STAMP)

@@ -19,12 +19,12 @@ from typing import Any
 import uvicorn
 
 import qa.corpus.seeds
+import qa.engine.engine
+import qa.engine.updates
 import qa.index.storage
-import qa.service.engine
-import qa.service.updates
 from qa.core.settings import Settings
+from qa.engine.engine import Engine
 from qa.service.app import SHUTDOWN_GRACE_SECONDS, create_app
-from qa.service.engine import Engine
 from qa.service.http_errors import HTTP_PROTOCOL
 from tests.conftest import FakeEmbedder
 
@@ -32,10 +32,10 @@ from tests.conftest import FakeEmbedder
 PHASES: dict[str, tuple[Any, str, bool]] = {
     "seed-temp-written": (qa.corpus.seeds.os, "replace", False),  # temp file fsynced, not renamed
     "seed-renamed": (qa.corpus.seeds, "fsync_dir", False),  # renamed, folder not yet fsynced
-    "seed-durable": (qa.service.updates, "build", False),  # article durable, index not updated
+    "seed-durable": (qa.engine.updates, "build", False),  # article durable, index not updated
     "index-staged": (qa.index.storage, "save", True),  # new index written, not renamed into place
     "index-published": (qa.index.storage, "prune", False),  # `current` swapped, engine not yet
-    "engine-swapped": (qa.service.engine.Engine, "swap", True),  # serving it, response not sent
+    "engine-swapped": (qa.engine.engine.Engine, "swap", True),  # serving it, response not sent
 }
 
 

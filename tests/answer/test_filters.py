@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from qa.answer.filters import ArticleFilter, UnknownArticles, allowed_rows
 from qa.core.settings import Settings
+from qa.engine.engine import Engine
 from qa.service.app import create_app
-from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 
 # Three reports of a river flood on different days, and an undated one.

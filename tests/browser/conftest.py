@@ -24,7 +24,7 @@ from playwright.sync_api import (
 )
 
 from qa.core.settings import Settings
-from qa.service.engine import Engine
+from qa.engine.engine import Engine
 from tests.conftest import ARTICLES, FakeEmbedder, serve_app
 
 CHROMIUM = Path(os.environ.get("QA_CHROMIUM", "/usr/bin/chromium"))

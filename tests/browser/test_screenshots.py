@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from qa.core.settings import Settings
-from qa.service.engine import Engine
+from qa.engine.engine import Engine
 from tests.browser.conftest import DESKTOP, MOBILE, Live, new_page
 from tests.conftest import SEEDS, serve_app
 

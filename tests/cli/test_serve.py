@@ -48,7 +48,7 @@ def test_workers_get_the_settings_through_the_environment_and_a_share_of_the_cor
 ) -> None:
     served: dict[str, Any] = {}
     report = SimpleNamespace(built=False, seconds=0.0)
-    monkeypatch.setattr("qa.service.startup.prepare_index", lambda *a, **k: (object(), report))
+    monkeypatch.setattr("qa.engine.startup.prepare_index", lambda *a, **k: (object(), report))
     monkeypatch.setattr("uvicorn.run", lambda target, **kwargs: served.update(kwargs, app=target))
     monkeypatch.setattr("qa.core.runtime.cores", lambda: 8)
     seeds = tmp_path / "seeds"

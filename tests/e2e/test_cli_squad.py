@@ -14,6 +14,8 @@ from qa.answer.ranker import Ranker
 from qa.cli import app
 from tests.conftest import ARTICLES
 
+ROOT = Path(__file__).resolve().parents[2]
+
 pytestmark = pytest.mark.e2e
 
 # Six short articles of two paragraphs: enough whole articles for five cross-validation folds.
@@ -122,6 +124,22 @@ def test_eval_on_a_squad_file_scores_every_question_and_writes_reports(tmp_path:
     assert result.exit_code == 0, result.output
     limited = json.loads((reports / "tiny-limit2.json").read_text(encoding="utf-8"))
     assert limited["metrics"]["all"]["questions"] == 2
+
+
+def test_a_squad_file_without_bounds_is_reported_not_gated_unless_gate_is_asked(
+    tmp_path: Path,
+) -> None:
+    squad = tiny_squad(tmp_path / "fresh.json", ["Volcanoes"])
+    args = ["eval", "--squad", str(squad), "--reports", str(tmp_path / "reports")]
+    args += ["--thresholds", str(ROOT / "eval" / "thresholds.toml")]
+    args += ["--cache", str(tmp_path / "cache")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "not gated: " in result.stderr and "GATE FAILED" not in result.output
+    assert (tmp_path / "reports" / "fresh.json").exists()
+    result = CliRunner().invoke(app, [*args, "--gate"])
+    assert result.exit_code == 1
+    assert "GATE FAILED: fresh: no thresholds for this run" in result.output
 
 
 def test_eval_of_a_file_that_is_not_squad_exits_2(tmp_path: Path) -> None:

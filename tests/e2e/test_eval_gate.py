@@ -4,13 +4,13 @@ ranking gets worse.
 The gate runs the gold questions twice: on the seed article alone, and on the seed article with
 16 XQuAD articles beside it (`gold+16`: 400+ sentences, far more than one search returns), so a
 broken dense search, a missing BM25 or a ranker without one of its feature families shows up as
-named gate failures.
+named gate failures. The 16 articles are committed (eval/distractors/), so all of this runs on a
+clone of the repository alone; tests/e2e/test_shared_datasets.py checks them against XQuAD.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from qa.answer.ranker import Ranker
 from qa.cli import app
 from qa.core.settings import Settings
-from qa.evaluation.corpora import xquad_distractors
+from qa.evaluation.corpora import read_distractors
 from qa.evaluation.datasets import load_gold
 from qa.evaluation.gate import gate, load_thresholds
 from qa.evaluation.runner import EvalRun, run
@@ -29,7 +29,7 @@ from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-DATASETS = Path(os.environ.get("QA_DATASETS_DIR", ROOT.parent / "shared" / "datasets"))
+DISTRACTOR_FILE = ROOT / "eval" / "distractors" / "xquad.jsonl"
 THRESHOLDS = ROOT / "eval" / "thresholds.toml"
 DISTRACTORS = 16
 
@@ -47,8 +47,8 @@ def run_eval(tmp_path: Path, *extra: str) -> tuple[int, str]:
             str(THRESHOLDS),
             "--reports",
             str(tmp_path / "reports"),
-            "--datasets",
-            str(DATASETS),
+            "--distractors-file",
+            str(DISTRACTOR_FILE),
             *extra,
         ],
     )
@@ -65,7 +65,6 @@ def test_gate_passes_with_the_packaged_ranker(tmp_path: Path) -> None:
 
 
 def test_gate_passes_on_the_seed_with_distractor_articles(tmp_path: Path) -> None:
-    assert DATASETS.is_dir(), f"{DATASETS} is missing: the gate needs the shared datasets"
     code, output = run_eval(tmp_path, "--distractors", str(DISTRACTORS))
     assert code == 0, output
     report = json.loads((tmp_path / "reports" / f"gold+{DISTRACTORS}.json").read_text())
@@ -86,13 +85,12 @@ def test_an_unknown_run_name_or_a_missing_thresholds_file_is_an_error(tmp_path: 
 
 @pytest.fixture(scope="module")
 def corpus() -> Iterator[tuple[dict[str, str], list[object]]]:
-    assert DATASETS.is_dir(), f"{DATASETS} is missing: the gate needs the shared datasets"
     from qa.corpus.documents import read_corpus
 
     documents, _ = read_corpus(SEEDS)
     texts = {d.doc_id: d.text for d in documents}
     items = load_gold(ROOT / "eval" / "gold.jsonl", texts)
-    texts.update(xquad_distractors(DATASETS, DISTRACTORS))
+    texts.update(read_distractors(DISTRACTOR_FILE, DISTRACTORS))
     yield texts, items  # type: ignore[misc]
 
 

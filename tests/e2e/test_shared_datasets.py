@@ -1,8 +1,9 @@
 """The public SQuAD-format sets in ../shared/datasets (beside the clone, as in CI) load with the
 counts their README gives, and every answer span points at its answer text.
 
-The folder is part of the test set-up: missing, this fails (never skips). QA_DATASETS_DIR points
-elsewhere (e.g. from a git worktree, whose parent folder has no shared/).
+The folder is not part of a user's clone: these tests are marked `datasets` and run by
+`make test-datasets` (CI runs it after `make test`), where a missing folder fails (never skips).
+QA_DATASETS_DIR points elsewhere (e.g. from a git worktree, whose parent folder has no shared/).
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from qa.evaluation.corpora import read_distractors, xquad_distractors
 from qa.evaluation.datasets import load_squad, squad_contexts
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.datasets
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASETS = Path(os.environ.get("QA_DATASETS_DIR", ROOT / ".." / "shared" / "datasets"))
 SQUAD = DATASETS / "squad2-dev-half" / "dev-v2.0.json"
 XQUAD = DATASETS / "xquad-en" / "xquad.en.json"
+DISTRACTORS = ROOT / "eval" / "distractors"
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +64,12 @@ def test_xquad_en_has_the_counts_of_its_readme(datasets: Path) -> None:
     dropped = {i.id for i in items} - {i.id for i in held_out}
     assert len(held_out) < len(items) and len(dropped) == len(items) - len(held_out)
     assert all(texts[i.doc_id or ""][slice(*i.region or (0, 0))] not in shared for i in held_out)
+
+
+def test_the_committed_distractors_are_the_gates_xquad_articles_verbatim(datasets: Path) -> None:
+    committed = read_distractors(DISTRACTORS / "xquad.jsonl", 16)
+    assert list(committed.items()) == list(xquad_distractors(datasets, 16).items())
+    # The licence they are shared under travels with them.
+    assert (DISTRACTORS / "LICENSE-CC-BY-SA-4.0.txt").read_bytes() == (
+        datasets / "xquad-en" / "CC-BY-SA4.0.txt"
+    ).read_bytes()

@@ -129,11 +129,17 @@ def test_onnx_vectors_match_sentence_transformers(real_embedder, variant: str, b
     assert vectors.dtype == np.float32 and vectors.shape == reference.shape
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert float(np.min(np.sum(vectors * reference, axis=1))) >= bar
-    one_by_one = np.stack([embedder.encode([s])[0] for s in sentences[:4]])
-    # Padding must not leak into the vectors. (int8 activations are quantised with one range per
-    # batch, so a sentence's vector moves slightly with its batch-mates; fp32 is exact.)
-    agreement = float(np.min(np.sum(one_by_one * vectors[:4], axis=1)))
-    assert agreement >= (0.99 if variant == "onnx-int8" else 0.99999)
+    one_by_one = np.stack([embedder.encode([s])[0] for s in sentences])
+    # Padding must not leak into the vectors: fp32 is exact. int8 activations are quantised with
+    # one range per batch, so a sentence's vector moves with its batch-mates, by an amount that
+    # depends on the CPU's kernels. Measured, each seed sentence alone against batches of 8: min
+    # 0.987-0.990 / mean 0.992 on one x86-64 machine, 0.9865 (first four) on another, 0.980-0.999
+    # over squad2-dev-half (README). The bounds sit below the worst of those.
+    agreement = np.sum(one_by_one * vectors, axis=1)
+    if variant == "onnx-int8":
+        assert float(agreement.min()) >= 0.975 and float(agreement.mean()) >= 0.985
+    else:
+        assert float(agreement.min()) >= 0.99999
     assert embedder.encode([]).shape == (0, 384)
 
 
@@ -142,7 +148,7 @@ def test_serving_with_onnx_never_imports_torch(int8: Exported, tmp_path: Path) -
     script = (
         "import sys\n"
         "from qa.core.settings import Settings\n"
-        "from qa.service.engine import Engine\n"
+        "from qa.engine.engine import Engine\n"
         f"s = Settings(seeds_dir={str(SEEDS)!r}, index_dir={str(tmp_path / 'index')!r})\n"
         "engine, _ = Engine.open(s)\n"
         "engine.ask('Who is the Prime Minister of Japan?')\n"

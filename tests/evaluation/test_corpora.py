@@ -13,10 +13,14 @@ from qa.evaluation.corpora import (
     OFF_TOPIC,
     SQUAD_UNANSWERABLE,
     Pool,
+    distractor_texts,
     load_pool,
+    read_distractors,
     sample_all,
     sample_corpus,
+    write_distractors,
 )
+from qa.evaluation.datasets import DatasetError
 
 
 def _squad_file(path: Path, prefix: str, articles: int, unanswerable: bool = False) -> Path:
@@ -117,3 +121,28 @@ def test_per_paragraph_pools_make_each_post_an_article(pools: list[Pool]) -> Non
         text = reviews.texts[item.doc_id or ""]
         start, end = item.spans[0]
         assert text[start:end] == item.answers[0]
+
+
+def test_a_distractor_file_round_trips_in_the_gate_order(tmp_path: Path) -> None:
+    datasets = tmp_path / "datasets"
+    (datasets / "xquad-en").mkdir(parents=True)
+    _squad_file(tmp_path, "x", 6).rename(datasets / "xquad-en" / "xquad.en.json")
+    path = tmp_path / "distractors.jsonl"
+    write_distractors(datasets, 4, path)
+    pool = load_pool("xquad", datasets / "xquad-en" / "xquad.en.json")
+    four = read_distractors(path, 4)
+    assert list(four.items()) == list(distractor_texts(pool, 4).items())
+    # Nested: the first two lines are the distractors for two.
+    assert list(read_distractors(path, 2)) == list(distractor_texts(pool, 2))
+
+
+def test_asking_for_more_distractors_than_the_file_holds_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "distractors.jsonl"
+    path.write_text(json.dumps({"doc_id": "a", "text": "A."}) + "\n")
+    with pytest.raises(DatasetError, match="holds 1 distractor articles, not 2"):
+        read_distractors(path, 2)
+    path.write_text("not json\n")
+    with pytest.raises(DatasetError, match="not a distractor file"):
+        read_distractors(path, 1)
+    with pytest.raises(DatasetError, match="not a distractor file"):
+        read_distractors(tmp_path / "missing.jsonl", 1)

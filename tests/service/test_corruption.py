@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa.core.settings import Settings
+from qa.engine.engine import Engine
 from qa.index.errors import IndexUnavailable
 from qa.index.layout import CURRENT, MANIFEST
 from qa.index.storage import load
 from qa.service.app import create_app
-from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 
 QUESTIONS = ("Who welcomed the plan?", "Where will semiconductor factories open?")

@@ -19,8 +19,8 @@ import pytest
 
 from qa.core.settings import Settings
 from qa.corpus.documents import fingerprint_files, read_corpus
+from qa.engine.engine import Engine
 from qa.index.storage import load
-from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 from tests.crash_server import PHASES
 

@@ -13,8 +13,8 @@ import pytest
 import uvicorn
 
 from qa.core.settings import Settings
+from qa.engine.engine import Engine
 from qa.service.app import create_app
-from qa.service.engine import Engine
 from qa.service.http_errors import HTTP_PROTOCOL, JsonErrorsH11
 from tests.conftest import FakeEmbedder
 

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa.core.settings import Settings
+from qa.engine.engine import Engine
 from qa.index.errors import IndexUnavailable
 from qa.service.app import create_app
-from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 from tests.service.test_ops import wait_for
 

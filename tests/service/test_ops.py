@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from qa.core.settings import Settings
 from qa.corpus.seeds import article_from_text
-from qa.service.engine import Engine
+from qa.engine.engine import Engine
 from tests.conftest import FakeEmbedder
 from tests.service.conftest import make_client
 

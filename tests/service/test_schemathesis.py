@@ -41,8 +41,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from qa.core.settings import Settings
+from qa.engine.engine import Engine
 from qa.service.app import create_app
-from qa.service.engine import Engine
 from tests.conftest import ARTICLES, FakeEmbedder
 
 TOKEN = "schemathesis-token-0123456789"

@@ -15,8 +15,8 @@ import httpx
 
 from qa.core.settings import Settings
 from qa.corpus.documents import fingerprint_files
+from qa.engine.engine import Engine
 from qa.service.app import SHUTDOWN_GRACE_SECONDS
-from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 from tests.service.test_crash import ROOT, TOKEN
 

@@ -150,7 +150,7 @@ class Batch:
         """The question's distinct terms and their IDF weights, in the order coverage sums them
         (`Lexical.coverage_of`'s)."""
         lexical = self.index.lexical
-        distinct = tuple(set(self.q_tokens))
+        distinct = tuple(sorted(set(self.q_tokens)))
         return distinct, np.array([lexical.idf(t) for t in distinct], dtype=np.float64)
 
     @cached_property

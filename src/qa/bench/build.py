@@ -62,7 +62,7 @@ def measure_build(ctx: Context) -> None:
 
 def _timed_build(ctx: Context, seeds: Path, index_dir: Path, encoder: str) -> tuple[Index, float]:
     from qa.embed.loader import ModelLoader
-    from qa.service.startup import prepare_index
+    from qa.engine.startup import prepare_index
 
     embedder = ctx.embedder(encoder)  # loaded before the clock starts
     settings = ctx.settings(encoder=encoder, seeds_dir=seeds, index_dir=index_dir)
@@ -75,7 +75,7 @@ def _top1(ctx: Context, index: Index, encoder: str, items: list[EvalItem]) -> di
     """Share of answerable questions whose first citation (and whose nearest sentence by the
     encoder alone) overlaps the gold answer inside its paragraph."""
     from qa.answer.ranker import Ranker
-    from qa.service.engine import Engine
+    from qa.engine.engine import Engine
 
     if not items:
         return {}

@@ -14,7 +14,7 @@ from qa.bench.context import Context, stats_ms
 
 def measure_inproc(ctx: Context) -> None:
     """`Engine.ask` on the seed corpus, in this process."""
-    from qa.service.engine import Engine
+    from qa.engine.engine import Engine
 
     for encoder in _served_encoders(ctx):
         settings = ctx.settings(encoder=encoder, index_dir=ctx.work / f"seeds-{encoder}")
@@ -46,7 +46,7 @@ def measure_http(ctx: Context) -> None:
     for encoder in _served_encoders(ctx):
         index_dir = ctx.work / f"seeds-{encoder}"
         if not (index_dir / "current").exists():  # inproc was skipped: build it here
-            from qa.service.engine import Engine
+            from qa.engine.engine import Engine
 
             Engine.open(
                 ctx.settings(encoder=encoder, index_dir=index_dir), embedder=ctx.embedder(encoder)

@@ -13,7 +13,7 @@ from qa.cli.common import IndexOpt, SeedsOpt, command_settings, err, open_engine
 if TYPE_CHECKING:
     from qa.corpus.fetch import FetchLimits
     from qa.corpus.seeds import ArticleFile
-    from qa.service.engine import Engine
+    from qa.engine.engine import Engine
 
 
 def index(
@@ -41,8 +41,8 @@ def index(
             raise typer.Exit(1)
     from qa.embed.loader import ModelLoader
     from qa.embed.model import ModelError
+    from qa.engine.startup import prepare_index
     from qa.index.errors import IndexUnavailable
-    from qa.service.startup import prepare_index
 
     try:
         built, report = prepare_index(
@@ -89,7 +89,7 @@ def add(
     rest is still added.
     """
     from qa.corpus.ingest import limits
-    from qa.service.updates import IndexUpdateFailed
+    from qa.engine.updates import IndexUpdateFailed
 
     if not sources and not feed:
         raise typer.BadParameter("give files or URLs to add, or --feed URL")
@@ -192,7 +192,7 @@ def remove(
 ) -> None:
     """Delete articles from the seeds folder (durably) and from the index."""
     from qa.corpus.documents import ArticleError, check_doc_id
-    from qa.service.updates import IndexUpdateFailed
+    from qa.engine.updates import IndexUpdateFailed
 
     settings = command_settings(seeds, index)
     valid: list[str] = []

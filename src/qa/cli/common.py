@@ -11,8 +11,8 @@ import typer
 
 if TYPE_CHECKING:
     from qa.core.settings import Settings
+    from qa.engine.engine import Engine
     from qa.index.model import Index
-    from qa.service.engine import Engine
 
 SeedsOpt = Annotated[
     Path | None,
@@ -44,8 +44,8 @@ def err(message: str) -> None:
 def open_engine(settings: Settings) -> Engine:
     """Load model and index (building the index when needed), reporting on stderr."""
     from qa.embed.model import ModelError
+    from qa.engine.engine import Engine
     from qa.index.errors import IndexUnavailable
-    from qa.service.engine import Engine
 
     try:
         engine, report = Engine.open(settings, progress=sys.stderr.isatty(), log=err)

@@ -16,6 +16,19 @@ if TYPE_CHECKING:
 
 DEFAULT_THRESHOLDS = Path("eval/thresholds.toml")
 DEFAULT_REPORTS = Path("eval/reports")
+DEFAULT_DISTRACTORS = Path("eval/distractors/xquad.jsonl")
+
+GateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--gate",
+        help="With --squad: fail when the thresholds file has no bounds for this run (by "
+        "default a SQuAD file without bounds is reported, not gated).",
+    ),
+]
+DistractorsFileOpt = Annotated[
+    Path, typer.Option(help="The distractor articles, committed with the project (JSON lines).")
+]
 
 
 def eval_(
@@ -36,6 +49,7 @@ def eval_(
     ] = None,
     thresholds: Annotated[Path, typer.Option(help="Gate thresholds (TOML).")] = DEFAULT_THRESHOLDS,
     no_gate: Annotated[bool, typer.Option("--no-gate", help="Report only; never fail.")] = False,
+    require_gate: GateOpt = False,
     reports: Annotated[Path, typer.Option(help="Folder for the reports.")] = DEFAULT_REPORTS,
     ranker: Annotated[
         Path | None, typer.Option(help="Ranker weights to evaluate [env QA_RANKER].")
@@ -56,12 +70,13 @@ def eval_(
         int,
         typer.Option(
             min=0,
-            help="Add this many XQuAD articles (from --datasets) beside the seeds, so the gold "
-            "questions are answered from a corpus larger than one search returns.",
+            help="Add this many XQuAD articles (from --distractors-file) beside the seeds, so "
+            "the gold questions are answered from a corpus larger than one search returns.",
         ),
     ] = 0,
+    distractors_file: DistractorsFileOpt = DEFAULT_DISTRACTORS,
     datasets: Annotated[
-        Path, typer.Option(help="Folder of the SQuAD-format sets (--sizes, --distractors).")
+        Path, typer.Option(help="Folder of the SQuAD-format sets (--sizes).")
     ] = DEFAULT_DATASETS,
 ) -> None:
     """Score answers on the gold set (or a SQuAD file, or corpora of many sizes), write
@@ -72,11 +87,11 @@ def eval_(
     if sizes:
         _eval_sizes(settings, datasets, gold, reports, cache or Path(".cache/confidence"))
         return
-    name, texts, items = _load(settings, gold, squad, exclude_paragraphs_of, distractors, datasets)
-    if not no_gate and not thresholds.exists():
-        err(f"error: no gate thresholds at {thresholds} (give --thresholds, or --no-gate)")
-        raise typer.Exit(2)
+    name, texts, items = _load(
+        settings, gold, squad, exclude_paragraphs_of, distractors, distractors_file
+    )
     name, items = _select(name, items, split, limit)
+    gated = _gated(thresholds, name, no_gate=no_gate, squad=squad is not None, req=require_gate)
     err(f"evaluating {len(items)} questions over {len(texts)} documents ({name})")
     result = run(
         name,
@@ -87,7 +102,23 @@ def eval_(
         source=squad or gold,
         log=err,
     )
-    _report(result, reports, None if no_gate else thresholds)
+    _report(result, reports, thresholds if gated else None)
+
+
+def _gated(thresholds: Path, name: str, *, no_gate: bool, squad: bool, req: bool) -> bool:
+    """Whether the run `name` is gated: the gold set always (unless --no-gate), a SQuAD file
+    when the thresholds name it or --gate asks (exit 2 when the file is then missing)."""
+    from qa.evaluation.gate import load_thresholds
+
+    if no_gate:
+        return False
+    if squad and not req and not (thresholds.exists() and name in load_thresholds(thresholds)):
+        err(f"not gated: {thresholds} has no bounds for {name} (--gate to require them)")
+        return False
+    if not thresholds.exists():
+        err(f"error: no gate thresholds at {thresholds} (give --thresholds, or --no-gate)")
+        raise typer.Exit(2)
+    return True
 
 
 def _load(
@@ -96,7 +127,7 @@ def _load(
     squad: Path | None,
     exclude_paragraphs_of: Path | None,
     distractors: int,
-    datasets: Path,
+    distractors_file: Path,
 ) -> tuple[str, dict[str, str], list[EvalItem]]:
     """The run's name, its documents by doc_id and its questions (exit 2 when unreadable)."""
     from qa.evaluation.datasets import DatasetError, load_gold, load_squad, squad_contexts
@@ -115,9 +146,9 @@ def _load(
         items = load_gold(gold, texts)
         if not distractors:
             return "gold", texts, items
-        from qa.evaluation.corpora import xquad_distractors
+        from qa.evaluation.corpora import read_distractors
 
-        texts.update(xquad_distractors(datasets, distractors))
+        texts.update(read_distractors(distractors_file, distractors))
         return f"gold+{distractors}", texts, items
     except (DatasetError, OSError) as error:
         err(f"error: {error}")
@@ -161,7 +192,7 @@ def _report(result: EvalRun, reports: Path, thresholds: Path | None) -> None:
 
 
 def _eval_sizes(settings: Settings, datasets: Path, gold: Path, reports: Path, cache: Path) -> None:
-    from qa.evaluation.calibrate import build_corpora
+    from qa.evaluation.corpora import build_corpora
     from qa.evaluation.reports import write_size_reports
     from qa.evaluation.runner import run_sizes
 

@@ -81,8 +81,8 @@ def serve_workers(settings: Settings) -> None:
     from qa.core.runtime import resolve_threads
     from qa.embed.loader import ModelLoader
     from qa.embed.model import ModelError
+    from qa.engine.startup import prepare_index
     from qa.index.errors import IndexUnavailable
-    from qa.service.startup import prepare_index
 
     try:
         built, report = prepare_index(settings, ModelLoader(settings), log=err)

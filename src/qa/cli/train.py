@@ -41,7 +41,7 @@ def train_ranker(
     from qa.embed.loader import ModelLoader
     from qa.evaluation.datasets import load_gold, load_squad
     from qa.evaluation.runner import open_eval_engine
-    from qa.evaluation.train_ranker import collect, cross_validate, merge, save_ranker, train_final
+    from qa.training.train_ranker import collect, cross_validate, merge, save_ranker, train_final
 
     settings = command_settings(seeds, None)
     texts, items = load_squad(squad)
@@ -106,9 +106,9 @@ def train_confidence(
     """Fit the confidence model and abstention threshold on corpora of 1-64 articles (training
     fold only); `qa eval --sizes` reports the held-out fold."""
     from qa.answer.ranker import Ranker
-    from qa.evaluation.calibrate import build_corpora
-    from qa.evaluation.calibrate import train_confidence as fit
-    from qa.evaluation.train_ranker import save_ranker
+    from qa.evaluation.corpora import build_corpora
+    from qa.training.calibrate import train_confidence as fit
+    from qa.training.train_ranker import save_ranker
 
     settings = command_settings(seeds, None, ranker=ranker)
     corpora = build_corpora(datasets, settings.seeds_dir, gold)
@@ -133,7 +133,7 @@ def train_spans(
     ),
 ) -> None:
     """Fit the short-answer scorer on SQuAD-format answers; report CV and held-out figures."""
-    from qa.evaluation.span_train import DEFAULT_HELDOUT, DEFAULT_TRAIN, run
+    from qa.training.span_train import DEFAULT_HELDOUT, DEFAULT_TRAIN, run
 
     files = squad or list(DEFAULT_TRAIN)
     typer.echo(run(files, heldout or (None if squad else DEFAULT_HELDOUT), out, report, err))

@@ -16,12 +16,13 @@ fold-1 questions never saw a test article's questions, at any corpus size.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa.evaluation.datasets import EvalItem, load_squad, squad_contexts
+from qa.evaluation.datasets import DatasetError, EvalItem, load_squad, squad_contexts
 
 FOLDS = 2
 # Tags of the kinds of question in a sampled corpus.
@@ -241,3 +242,52 @@ def distractor_texts(pool: Pool, n: int) -> dict[str, str]:
 def xquad_distractors(datasets: Path, n: int) -> dict[str, str]:
     """`n` XQuAD articles (Wikipedia, unrelated to the news seed) to stand beside the seeds."""
     return distractor_texts(load_pool("xquad", datasets / "xquad-en" / "xquad.en.json"), n)
+
+
+def write_distractors(datasets: Path, n: int, path: Path) -> None:
+    """Write `xquad_distractors(datasets, n)` to `path`: one JSON object (doc_id, text) a line,
+    in the order that makes the first `m` lines the distractors for any `m <= n`.
+
+    The gate's 16 are committed this way (eval/distractors/, CC BY-SA 4.0, attribution in its
+    README), so a clone of the repository alone runs the `gold+16` gate."""
+    lines = [
+        json.dumps({"doc_id": doc_id, "text": text}, ensure_ascii=False)
+        for doc_id, text in xquad_distractors(datasets, n).items()
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def read_distractors(path: Path, n: int) -> dict[str, str]:
+    """The first `n` articles of a distractor file written by `write_distractors`."""
+    texts: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in lines[:n]]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DatasetError(f"{path}: not a distractor file ({error})") from None
+    for number, raw in enumerate(rows, 1):
+        if not (
+            isinstance(raw, dict)
+            and isinstance(raw.get("doc_id"), str)
+            and isinstance(raw.get("text"), str)
+        ):
+            raise DatasetError(f"{path}:{number}: not a distractor line (needs doc_id and text)")
+        texts[raw["doc_id"]] = raw["text"]
+    if len(texts) < n:
+        raise DatasetError(f"{path} holds {len(texts)} distractor articles, not {n}")
+    return texts
+
+
+DISTRACTOR_SIZES = (0, 4, 16)  # the seed articles alone, and with 4 or 16 XQuAD articles
+
+
+def build_corpora(datasets: Path, seeds_dir: Path, gold: Path) -> list[SampledCorpus]:
+    """Every corpus the confidence model is fitted and evaluated on (deterministic)."""
+    from qa.corpus.documents import read_corpus
+    from qa.evaluation.datasets import load_gold
+
+    pools = default_pools(datasets)
+    documents, _ = read_corpus(seeds_dir)
+    texts = {d.doc_id: d.text for d in documents}
+    xquad = next(p for p in pools if p.name == "xquad")
+    return sample_all(pools) + gold_corpora(texts, load_gold(gold, texts), xquad, DISTRACTOR_SIZES)

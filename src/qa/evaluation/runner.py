@@ -20,12 +20,12 @@ from qa.answer.ranker import Ranker
 from qa.core.settings import Settings
 from qa.embed.loader import ModelLoader
 from qa.embed.model import CachingEmbedder, Embedder
+from qa.engine.engine import Engine
+from qa.engine.startup import prepare_index
 from qa.evaluation.datasets import EvalItem
 from qa.evaluation.metrics import Outcome, summarize
 from qa.evaluation.scoring import score_item
 from qa.index.model import Index
-from qa.service.engine import Engine
-from qa.service.startup import prepare_index
 
 
 @dataclass

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
+from qa.engine.engine import Engine
 from qa.evaluation.datasets import EvalItem
 from qa.evaluation.metrics import Outcome
-from qa.service.engine import Engine
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -101,7 +101,7 @@ class Lexical:
     def coverage_of(self, tokens: list[str]) -> Callable[[frozenset[str]], float]:
         """`coverage` for one question, its term weights computed once (a question is scored
         against dozens of sentences and windows)."""
-        weights = {t: self.idf(t) for t in set(tokens)}
+        weights = {t: self.idf(t) for t in sorted(set(tokens))}
         total = sum(weights.values())
 
         def cover(text_tokens: frozenset[str]) -> float:

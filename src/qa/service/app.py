@@ -17,7 +17,7 @@ from starlette.types import Scope
 import qa
 from qa.core.runtime import resolve_threads
 from qa.core.settings import Settings, get_settings
-from qa.service.engine import Engine
+from qa.engine.engine import Engine
 from qa.service.error_handlers import install_error_handlers
 from qa.service.feedback import FeedbackLog
 from qa.service.lifespan import lifespan

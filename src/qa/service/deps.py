@@ -13,7 +13,7 @@ import anyio
 from fastapi import Depends, HTTPException, Request
 
 from qa.core.settings import Settings
-from qa.service.engine import Engine
+from qa.engine.engine import Engine
 from qa.service.feedback import FeedbackLog
 from qa.service.ops import Metrics
 

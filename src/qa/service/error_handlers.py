@@ -21,8 +21,8 @@ from starlette.requests import ClientDisconnect
 from qa.answer.filters import UnknownArticles
 from qa.corpus.documents import ArticleError
 from qa.corpus.seeds import TooLarge
+from qa.engine.updates import DocIdTaken, IndexUpdateFailed
 from qa.index.stores.base import StoreUnavailable
-from qa.service.updates import DocIdTaken, IndexUpdateFailed
 
 log = logging.getLogger("qa.api")
 

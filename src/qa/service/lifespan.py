@@ -16,7 +16,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 
 from qa.core.settings import Settings
-from qa.service.engine import Engine
+from qa.engine.engine import Engine
 
 log = logging.getLogger("qa.api")
 

@@ -11,6 +11,7 @@ import pytest
 
 from qa.core.settings import Settings
 from qa.corpus.seeds import article_from_text
+from qa.engine.engine import Engine
 from qa.index.chunking import Chunking
 from qa.index.ensure import ensure_index
 from qa.index.errors import IndexUnavailable
@@ -18,7 +19,6 @@ from qa.index.manifest import read_manifest
 from qa.index.storage import load
 from qa.index.stores.base import StoreUnavailable
 from qa.index.stores.milvus import MilvusBackend, MilvusConfig, connect
-from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 
 

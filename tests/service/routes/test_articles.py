@@ -335,7 +335,7 @@ def test_a_full_disk_is_503_and_changes_nothing(
     def full(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("qa.service.updates.write_seed", full)
+    monkeypatch.setattr("qa.engine.updates.write_seed", full)
     before = fingerprint_files(settings.seeds_dir)
     r = client.post("/documents", json={"doc_id": "z", "text": ZEBRA}, headers=AUTH)
     assert r.status_code == 503 and "No space left on device" in r.json()["error"]

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from qa.core.settings import Settings
 from qa.corpus.documents import fingerprint_files
+from qa.engine.engine import Engine
 from qa.service.app import create_app
-from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 from tests.corpus.test_seeds import assert_consistent
 from tests.service.test_ops import metric

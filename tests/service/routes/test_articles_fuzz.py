@@ -23,8 +23,8 @@ import httpx
 
 from qa.core.settings import Settings
 from qa.corpus.documents import fingerprint_files, read_corpus
+from qa.engine.engine import Engine
 from qa.index.storage import load
-from qa.service.engine import Engine
 from tests.conftest import SEEDS, FakeEmbedder
 from tests.service.test_crash import TOKEN, start_server
 

@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa.core.settings import Settings
+from qa.engine.engine import Engine
 from qa.service.app import create_app
-from qa.service.engine import Engine
 from tests.conftest import FakeEmbedder
 
 STATIC = resources.files("qa.service") / "static"

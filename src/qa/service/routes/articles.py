@@ -24,10 +24,10 @@ from qa.core.settings import Settings
 from qa.corpus.documents import DOC_ID_PATTERN
 from qa.corpus.ingest import article_from_url, limits, same_url
 from qa.corpus.seeds import ArticleFile, article_from_file, article_from_text
+from qa.engine.updates import WriteOutcome
 from qa.service.auth import AUTH_ERRORS, Writer
 from qa.service.deps import EngineDep, SettingsDep, WriteTurns
 from qa.service.schemas import ArticleIn, ArticleStored, ErrorOut, NewArticle, article_meta
-from qa.service.updates import WriteOutcome
 
 T = TypeVar("T")
 log = logging.getLogger("qa.writes")

@@ -6,7 +6,7 @@ every process on the index folder: the article file is made durable in the seeds
 (`store`, `delete`), then a new index is built incrementally (only changed articles are embedded)
 and published (`rebuild`), then the engine serves it, and only then does the call return. A
 crash at any point leaves the seeds folder as the truth, and the next start-up
-(`qa.service.startup.prepare_index`) brings the index back in line.
+(`qa.engine.startup.prepare_index`) brings the index back in line.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Literal
 from qa.core.errors import QAError
 from qa.corpus.seeds import ArticleFile, read_seeds, remove_seeds, seed_files, write_seed
 from qa.embed.model import Embedder
+from qa.engine.startup import current_version
 from qa.index.build import build, embed_articles
 from qa.index.chunking import Chunking
 from qa.index.embed_corpus import Reusable
 from qa.index.model import Index
 from qa.index.storage import publish
 from qa.index.stores.registry import configured
-from qa.service.startup import current_version
 
 if TYPE_CHECKING:
     from qa.core.settings import Settings

@@ -36,14 +36,14 @@ from qa.answer.ranker import (
 )
 from qa.embed.model import CachingEmbedder
 from qa.evaluation.corpora import ANSWERABLE, SampledCorpus
-from qa.evaluation.fitting import fit_logistic
 from qa.evaluation.scoring import is_hit
+from qa.training.fitting import fit_logistic
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from qa.core.settings import Settings
-    from qa.service.engine import Engine
+    from qa.engine.engine import Engine
 
 # P(the articles answer the question): absolute similarity and coverage of the best candidate,
 # its answer-type cues, agreement of the dense and lexical signals, and how much of the question
@@ -189,22 +189,6 @@ def choose_threshold(
         ordered = np.sort(confidences)
         limits.append(float(ordered[int(np.floor(max_false_abstention * len(ordered)))]))
     return float(np.floor(min(limits) * 10_000) / 10_000)
-
-
-DISTRACTOR_SIZES = (0, 4, 16)  # the seed articles alone, and with 4 or 16 XQuAD articles
-
-
-def build_corpora(datasets: Path, seeds_dir: Path, gold: Path) -> list[SampledCorpus]:
-    """Every corpus the confidence model is fitted and evaluated on (deterministic)."""
-    from qa.corpus.documents import read_corpus
-    from qa.evaluation.corpora import default_pools, gold_corpora, sample_all
-    from qa.evaluation.datasets import load_gold
-
-    pools = default_pools(datasets)
-    documents, _ = read_corpus(seeds_dir)
-    texts = {d.doc_id: d.text for d in documents}
-    xquad = next(p for p in pools if p.name == "xquad")
-    return sample_all(pools) + gold_corpora(texts, load_gold(gold, texts), xquad, DISTRACTOR_SIZES)
 
 
 def train_confidence(

@@ -6,12 +6,12 @@ import pytest
 
 from qa.core.settings import Settings
 from qa.corpus.seeds import ArticleFile, article_from_text
+from qa.engine import updates
+from qa.engine.startup import current_version
+from qa.engine.updates import DocIdTaken, IndexUpdateFailed
 from qa.index.build import build
 from qa.index.chunking import Chunking
 from qa.index.model import Index
-from qa.service import updates
-from qa.service.startup import current_version
-from qa.service.updates import DocIdTaken, IndexUpdateFailed
 from tests.conftest import FakeEmbedder
 
 MB = 1024 * 1024
@@ -76,7 +76,7 @@ def test_rebuild_that_cannot_publish_says_the_change_is_kept(
     def full(*_args: object, **_kwargs: object) -> None:
         raise OSError("no space left on device")
 
-    monkeypatch.setattr("qa.service.updates.publish", full)
+    monkeypatch.setattr("qa.engine.updates.publish", full)
     updates.store(settings.seeds_dir, [text_article("zebra", "Zebras crossed the road.")])
     with pytest.raises(IndexUpdateFailed, match="the change is kept"):
         updates.rebuild(settings, fake_embedder, index, "v-old", {})

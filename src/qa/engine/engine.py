@@ -2,7 +2,7 @@
 
 Everything a question touches hangs off one immutable `State`; publishing a new index swaps
 that one reference, so a question in flight finishes on the state it started with. Writes
-(`Engine.write`, `Engine.remove`) take the writer locks, run the steps of `qa.service.updates`
+(`Engine.write`, `Engine.remove`) take the writer locks, run the steps of `qa.engine.updates`
 and swap the state before they return.
 """
 
@@ -23,6 +23,9 @@ from qa.core.cancel import abandon_when, checkpoint
 from qa.corpus.seeds import ArticleFile
 from qa.embed.loader import ModelLoader
 from qa.embed.model import Embedder
+from qa.engine import updates
+from qa.engine.startup import current_version, prepare_index
+from qa.engine.updates import WriteOutcome
 from qa.index.chunking import Chunking
 from qa.index.embed_corpus import Reusable
 from qa.index.ensure import BuildReport
@@ -32,9 +35,6 @@ from qa.index.model import Index
 from qa.index.storage import load
 from qa.index.stores.base import StoreUnavailable
 from qa.index.stores.registry import configured
-from qa.service import updates
-from qa.service.startup import current_version, prepare_index
-from qa.service.updates import WriteOutcome
 
 if TYPE_CHECKING:
     from qa.core.settings import Settings

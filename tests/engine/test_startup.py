@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from qa.core.settings import Settings
 from qa.embed.loader import ModelLoader
+from qa.engine.startup import current_version, prepare_index, recover
 from qa.index.layout import CURRENT
-from qa.service.startup import current_version, prepare_index, recover
 from tests.conftest import FakeEmbedder
 
 

@@ -25,8 +25,8 @@ from qa.answer.span_features import CALIBRATION_FEATURES, FEATURES, Scored, cali
 from qa.answer.spans import SpanScorer
 from qa.corpus.documents import split_sentences
 from qa.evaluation.datasets import load_squad, squad_contexts
-from qa.evaluation.fitting import fit_listwise, fit_logistic, grouped_folds
 from qa.evaluation.span_metrics import exact_match, token_f1
+from qa.training.fitting import fit_listwise, fit_logistic, grouped_folds
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

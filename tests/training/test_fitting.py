@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.evaluation.fitting import fit_listwise, fit_logistic, grouped_folds
+from qa.training.fitting import fit_listwise, fit_logistic, grouped_folds
 
 
 def separable(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ contribute only negatives, which is what teaches the models to abstain.
 The ranker is a listwise (softmax) linear model over each question's candidates: it learns
 to put the answering sentence first, which is what top-1 measures, rather than to classify rows
 one by one. Figures are reported from 5-fold cross-validation grouped by article. The confidence
-model is fitted afterwards, for this ranker, on corpora of many sizes (`qa.evaluation.calibrate`).
+model is fitted afterwards, for this ranker, on corpora of many sizes (`qa.training.calibrate`).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import numpy as np
 
 from qa.answer.features import ALL_FEATURES
 from qa.answer.ranker import Ranker
+from qa.engine.engine import Engine
 from qa.evaluation.datasets import EvalItem
-from qa.evaluation.fitting import fit_listwise, grouped_folds
 from qa.evaluation.scoring import is_hit
-from qa.service.engine import Engine
+from qa.training.fitting import fit_listwise, grouped_folds
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

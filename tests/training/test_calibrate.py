@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from qa.answer.ranker import ConfidenceModel, Linear
-from qa.evaluation.calibrate import (
+from qa.evaluation.metrics import auroc
+from qa.training.calibrate import (
     ANSWERABLE_FEATURES,
     RIGHT_FEATURES,
     TopTable,
     choose_threshold,
     fit_confidence,
 )
-from qa.evaluation.metrics import auroc
 
 
 def _table(rng: np.random.Generator, n: int = 400) -> TopTable:

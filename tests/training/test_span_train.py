@@ -7,7 +7,7 @@ import numpy as np
 
 from qa.answer.spans import SpanScorer
 from qa.evaluation.span_metrics import token_f1
-from qa.evaluation.span_train import RIGHT_F1, choose_threshold, run, span_questions
+from qa.training.span_train import RIGHT_F1, choose_threshold, run, span_questions
 
 PEOPLE = ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Barbara Liskov"]
 PLACES = ["Lisbon", "Oslo", "Nairobi", "Quito", "Hanoi", "Perth"]

@@ -9,11 +9,11 @@ from qa.core.settings import Settings
 from qa.corpus.documents import fingerprint_files
 from qa.corpus.seeds import ArticleFile, article_from_text
 from qa.embed.loader import ModelLoader
+from qa.engine.engine import Engine
+from qa.engine.startup import prepare_index
+from qa.engine.updates import DocIdTaken, IndexUpdateFailed
 from qa.index.layout import CURRENT
 from qa.index.storage import load
-from qa.service.engine import Engine
-from qa.service.startup import prepare_index
-from qa.service.updates import DocIdTaken, IndexUpdateFailed
 from tests.conftest import FakeEmbedder
 from tests.corpus.test_seeds import assert_consistent
 
@@ -69,7 +69,7 @@ def test_failed_index_update_keeps_the_article_and_serves_the_old_index(
     def boom(*_args: object, **_kwargs: object) -> None:
         raise OSError("no space left on device")
 
-    monkeypatch.setattr("qa.service.updates.publish", boom)
+    monkeypatch.setattr("qa.engine.updates.publish", boom)
     with pytest.raises(IndexUpdateFailed, match="no space left"):
         engine.write([text_article("kept", "This article is kept.")])
     assert "kept" not in engine.index.doc_pos

@@ -17,7 +17,7 @@ import pytest
 from qa.answer.ranker import Ranker
 from qa.answer.retrieval import ALL_FEATURES
 from qa.evaluation.datasets import EvalItem
-from qa.evaluation.train_ranker import (
+from qa.training.train_ranker import (
     Examples,
     collect,
     cross_validate,
