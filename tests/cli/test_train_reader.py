@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from qa.answer.reader import Reader
 from qa.cli import app
 from tests.training.conftest import make_datasets
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+ROOT = Path(__file__).resolve().parents[2]
+DATASETS = Path(os.environ.get("QA_DATASETS_DIR", ROOT / ".." / "shared" / "datasets"))
 
 
 def smoke(datasets: Path, tmp_path: Path) -> tuple[Path, str]:

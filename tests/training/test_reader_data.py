@@ -8,15 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.evaluation.corpora import HELD_OUT_FOLD, TRAIN_FOLD
-from qa.training.reader_data import (
-    NONE,
-    Mix,
-    ReaderData,
-    SourcePool,
-    build_records,
-    epoch_lists,
-    mine_negatives,
-)
+from qa.training.reader_data import NONE, ReaderData, SourcePool, build_records, mine_negatives
+from qa.training.reader_lists import Mix, epoch_lists
 from qa.training.reader_run import RunOptions, training_data
 from qa.training.reader_train import TrainConfig
 

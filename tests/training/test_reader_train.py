@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from qa.evaluation.corpora import TRAIN_FOLD
-from qa.training.reader_data import Mix, ReaderData, SourcePool, build_records, mine_negatives
+from qa.training.reader_data import ReaderData, SourcePool, build_records, mine_negatives
+from qa.training.reader_lists import Mix
 from qa.training.reader_train import CHECKPOINT, FINAL, TrainConfig, train
 from tests.training.test_reader_data import fake_embed
 from tests.training.tiny import tiny_encoder, tiny_net

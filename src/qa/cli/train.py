@@ -177,7 +177,8 @@ def train_reader(
 ) -> None:
     """Train the cross-encoder reader, export it to int8 ONNX and report held-out figures;
     resumes from the checkpoints in --work."""
-    from qa.training.reader_data import Mix
+    given = dict(locals())  # the options as typed, for the report's command line
+    from qa.training.reader_lists import Mix
     from qa.training.reader_run import RunOptions, run
     from qa.training.reader_train import TrainConfig
 
@@ -203,29 +204,19 @@ def train_reader(
         max_articles=3 if smoke else None,
         eval_limit=10 if smoke else eval_limit,
         embeddings=cache,
-        command=" ".join(
-            ["qa train-reader", *(["--smoke"] if smoke else [])]
-            + [
-                f"--{name.replace('_', '-')} {value}"
-                for name, value in [
-                    ("datasets", datasets),
-                    ("layers", layers),
-                    ("max_len", max_len),
-                    ("steps", steps),
-                    ("lists_per_step", lists_per_step),
-                    ("max_candidates", max_candidates),
-                    ("time_budget", time_budget),
-                    ("max_questions", max_questions),
-                    ("eval_limit", eval_limit),
-                    ("seed", seed),
-                    ("threads", threads),
-                    ("work", work),
-                    ("out", out),
-                    ("report", report),
-                ]
-                if value is not None and not smoke
-            ]
-        ),
+        command=_reader_command(given),
         progress=not smoke,
     )
     typer.echo(run(options, log=err))
+
+
+def _reader_command(options: dict[str, object]) -> str:
+    """The command line that repeats a run, for its report."""
+    if options.get("smoke"):
+        return "qa train-reader --smoke"
+    flags = [
+        f"--{k.replace('_', '-')} {v}"
+        for k, v in options.items()
+        if v is not None and k not in ("smoke", "cache")
+    ]
+    return " ".join(["qa train-reader", *flags])

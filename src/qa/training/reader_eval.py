@@ -155,3 +155,31 @@ def agreement(a: Readings, b: Readings) -> dict[str, float]:
         "same_sign": float(np.mean((x > 0) == (y > 0))) if len(x) else float("nan"),
         "same_span": float(np.mean(same_span)) if same_span else float("nan"),
     }
+
+
+HELD_OUT_SETS = ("squad", "xquad")
+
+
+def held_out(
+    held: ReaderData,
+    shipped: PairReader,
+    reference: PairReader,
+    embed: Embed,
+    limit: int | None,
+    log: Callable[[str], None],
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Figures of the shipped (int8 ONNX) and the reference (torch) reader on each held-out
+    set, and their agreement."""
+    rows: dict[str, dict[str, float]] = {}
+    agree: dict[str, dict[str, float]] = {}
+    for name in HELD_OUT_SETS:
+        records = choose(held, name, limit)
+        if not records:
+            continue
+        log(f"reader: reading {len(records)} held-out {name} questions")
+        onnx_readings = read_all(held, records, shipped)
+        torch_readings = read_all(held, records, reference)
+        rows[f"{name} (int8 ONNX)"] = figures(held, onnx_readings, embed)
+        rows[f"{name} (torch fp32)"] = figures(held, torch_readings)
+        agree[name] = agreement(torch_readings, onnx_readings)
+    return rows, agree

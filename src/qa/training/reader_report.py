@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from qa.training.reader_data import ReaderData
-    from qa.training.reader_run import RunOptions
-    from qa.training.reader_train import TrainResult
+    from qa.training.reader_train import TrainConfig, TrainResult
 
 
 def _f(value: float | None, digits: int = 3) -> str:
@@ -17,7 +18,9 @@ def _f(value: float | None, digits: int = 3) -> str:
 
 
 def markdown(
-    options: RunOptions,
+    command: str,
+    out: Path,
+    config: TrainConfig,
     data: ReaderData,
     result: TrainResult,
     info: dict[str, Any],
@@ -26,13 +29,12 @@ def markdown(
     *,
     eval_seconds: float,
 ) -> str:
-    config = options.config
     state = "finished" if result.finished else "stopped early"
     size, digest = info["bytes"] / 2**20, info["sha256"][:16]
     lines = [
         "# Reader (cross-encoder) — training and held-out figures",
         "",
-        f"Command: `{options.command}`" if options.command else "",
+        f"Command: `{command}`" if command else "",
         "",
         f"- base: first {config.layers} layers of all-MiniLM-L6-v2; max_len {config.max_len}; "
         f"seed {config.seed}; {config.threads} torch threads",
@@ -41,8 +43,7 @@ def markdown(
         f"+ none; {result.epochs:.2f} epochs",
         f"- training time: {result.seconds / 60:.1f} min; held-out reading: "
         f"{eval_seconds / 60:.1f} min",
-        f"- model: `{options.out}` {size:.1f} MiB, sha256 `{digest}…`, "
-        f"none logit {info['none_logit']:.3f}",
+        f"- model: `{out}` {size:.1f} MiB, sha256 `{digest}…`, none logit {info['none_logit']:.3f}",
         "",
         "## Training data (training-fold articles only)",
         "",

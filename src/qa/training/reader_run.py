@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,10 +28,12 @@ from qa.training.reader_data import (
     training_pools,
     xquad_held_out,
 )
-from qa.training.reader_train import TrainConfig
+from qa.training.reader_train import TrainConfig, TrainResult
+
+if TYPE_CHECKING:
+    from qa.answer.reader_inputs import PairEncoder
 
 TRAIN_POOLS = ("squad", "amazon", "reddit")
-HELD_OUT_SETS = ("squad", "xquad")
 MAX_ANSWER_TOKENS = 30
 
 
@@ -103,8 +105,7 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> str:
 
     from qa.answer.reader import Reader
     from qa.answer.reader_inputs import PairEncoder
-    from qa.embed.model import BUNDLED_MODEL_NAME, BUNDLED_WEIGHTS_SHA256, sha256_file
-    from qa.training.reader_eval import agreement, choose, figures, read_all
+    from qa.training.reader_eval import held_out
     from qa.training.reader_export import export_reader
     from qa.training.reader_model import ReaderNet, TorchReader, bundled_encoder
     from qa.training.reader_report import markdown
@@ -126,7 +127,45 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> str:
         data, make_net, encoder, config, options.work, progress=options.progress, log=log
     )
     meta_path = options.out.with_suffix(".json")
-    meta = {
+    meta = reader_meta(config, encoder, hidden, tokenizer_file, result, data)
+    started = time.monotonic()
+    info = export_reader(result.net, options.out, meta_path, meta)
+    log(
+        f"reader: wrote {options.out} ({info['bytes'] / 2**20:.1f} MiB) in "
+        f"{time.monotonic() - started:.0f} s"
+    )
+    shipped = Reader(options.out, meta_path, tokenizer_file)
+    torch_reader = TorchReader(result.net, encoder, MAX_ANSWER_TOKENS)
+    started = time.monotonic()
+    rows, agree = held_out(held, shipped, torch_reader, embed, options.eval_limit, log)
+    text = markdown(
+        options.command,
+        options.out,
+        config,
+        data,
+        result,
+        info,
+        rows,
+        agree,
+        eval_seconds=time.monotonic() - started,
+    )
+    options.report.parent.mkdir(parents=True, exist_ok=True)
+    options.report.write_text(text, encoding="utf-8")
+    return text
+
+
+def reader_meta(
+    config: TrainConfig,
+    encoder: PairEncoder,
+    hidden: int,
+    tokenizer_file: Path,
+    result: TrainResult,
+    data: ReaderData,
+) -> dict[str, Any]:
+    """What reader.json says besides the file's hash: shapes, tokenizer, training."""
+    from qa.embed.model import BUNDLED_MODEL_NAME, BUNDLED_WEIGHTS_SHA256, sha256_file
+
+    return {
         "base_model": BUNDLED_MODEL_NAME,
         "base_weights_sha256": BUNDLED_WEIGHTS_SHA256,
         "layers": config.layers,
@@ -156,30 +195,3 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> str:
             "max_candidates": config.mix.max_candidates,
         },
     }
-    started = time.monotonic()
-    info = export_reader(result.net, options.out, meta_path, meta)
-    log(
-        f"reader: wrote {options.out} ({info['bytes'] / 2**20:.1f} MiB) in "
-        f"{time.monotonic() - started:.0f} s"
-    )
-    shipped = Reader(options.out, meta_path, tokenizer_file)
-    torch_reader = TorchReader(result.net, encoder, MAX_ANSWER_TOKENS)
-    rows: dict[str, dict[str, float]] = {}
-    agree: dict[str, dict[str, float]] = {}
-    started = time.monotonic()
-    for name in HELD_OUT_SETS:
-        records = choose(held, name, options.eval_limit)
-        if not records:
-            continue
-        log(f"reader: reading {len(records)} held-out {name} questions")
-        onnx_readings = read_all(held, records, shipped)
-        torch_readings = read_all(held, records, torch_reader)
-        rows[f"{name} (int8 ONNX)"] = figures(held, onnx_readings, embed)
-        rows[f"{name} (torch fp32)"] = figures(held, torch_readings)
-        agree[name] = agreement(torch_readings, onnx_readings)
-    text = markdown(
-        options, data, result, info, rows, agree, eval_seconds=time.monotonic() - started
-    )
-    options.report.parent.mkdir(parents=True, exist_ok=True)
-    options.report.write_text(text, encoding="utf-8")
-    return text

@@ -23,7 +23,8 @@ from typing import Any
 import torch
 
 from qa.answer.reader_inputs import PairEncoder
-from qa.training.reader_data import Mix, ReaderData, ReaderList, epoch_lists
+from qa.training.reader_data import ReaderData, ReaderList
+from qa.training.reader_lists import Mix, epoch_lists
 from qa.training.reader_model import ReaderNet, collate, loss
 
 CHECKPOINT = "checkpoint.pt"
@@ -99,8 +100,7 @@ def train(
         torch.set_num_interop_threads(1)
     torch.manual_seed(config.seed)
     net = make_net()
-    dev = device()
-    net.to(dev)
+    net.to(device())
     fingerprint = config.fingerprint(data)
     work.mkdir(parents=True, exist_ok=True)
     final = _load(work / FINAL, fingerprint)
@@ -110,53 +110,18 @@ def train(
         return TrainResult(
             net.eval(), final["step"], final["finished"], final["seconds"], final["epochs"], []
         )
-    optimiser = _optimiser(net, config)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, _lr_factor(config))
-    state: dict[str, Any] = {"step": 0, "epoch": 0, "offset": 0, "seconds": 0.0, "losses": []}
-    saved = _load(work / CHECKPOINT, fingerprint)
-    if saved is not None:
-        net.load_state_dict(saved["model"])
-        optimiser.load_state_dict(saved["optimizer"])
-        schedule.load_state_dict(saved["scheduler"])
-        torch.set_rng_state(saved["rng"])
-        if dev.type == "cuda" and saved.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state(saved["cuda_rng"])
-        state = {k: saved[k] for k in state}
-        log(f"reader: resuming from step {state['step']} of {config.steps}")
-    epoch_cache: tuple[int, list[ReaderList]] = (-1, [])
-    started = time.monotonic()
+    session = _Session(data, net, encoder, config, work, fingerprint)
+    if session.resume():
+        log(f"reader: resuming from step {session.state['step']} of {config.steps}")
+    state = session.state
+    started = last_save = time.monotonic()
     base_seconds = float(state["seconds"])
-    last_save = started
-    window: list[float] = []
-    net.train()
     bar = _bar(config.steps, int(state["step"]), progress)
     ran = 0
     try:
         while state["step"] < config.steps:
-            if epoch_cache[0] != state["epoch"]:
-                epoch_cache = (
-                    state["epoch"],
-                    epoch_lists(data, config.seed, state["epoch"], config.mix),
-                )
-            lists = epoch_cache[1]
-            if state["offset"] + config.lists_per_step > len(lists):
-                state["epoch"], state["offset"] = state["epoch"] + 1, 0
-                continue
-            chunk = lists[state["offset"] : state["offset"] + config.lists_per_step]
-            batch = collate(chunk, encoder)
-            optimiser.zero_grad(set_to_none=True)
-            total, list_loss = loss(net, _to(batch, dev), config.span_weight)
-            total.backward()  # type: ignore[no-untyped-call]
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            optimiser.step()
-            schedule.step()
-            state["step"] += 1
-            state["offset"] += config.lists_per_step
+            list_loss = session.step()
             ran += 1
-            window.append(list_loss)
-            if len(window) == 50:
-                state["losses"].append(sum(window) / len(window))
-                window = []
             bar.update(1)
             bar.set_postfix(loss=f"{list_loss:.3f}", epoch=state["epoch"], refresh=False)
             now = time.monotonic()
@@ -165,7 +130,7 @@ def train(
             out_of_time = budget is not None and state["seconds"] > budget * 60
             stop = (stop_after is not None and ran >= stop_after) or out_of_time
             if stop or now - last_save > config.checkpoint_minutes * 60:
-                _save_checkpoint(work, fingerprint, net, optimiser, schedule, state, dev)
+                session.save_checkpoint()
                 last_save = now
             if stop:
                 if out_of_time:
@@ -174,21 +139,115 @@ def train(
     finally:
         bar.close()
     finished = state["step"] >= config.steps
-    epochs = state["epoch"] + state["offset"] / max(1, len(epoch_cache[1]))
     if finished or (config.time_budget_minutes is not None and stop_after is None):
+        session.save_final(finished)
+    net.eval()
+    return TrainResult(
+        net, state["step"], finished, state["seconds"], session.epochs(), state["losses"]
+    )
+
+
+class _Session:
+    """The optimiser, schedule and data position of one training run, and its checkpoints."""
+
+    def __init__(
+        self,
+        data: ReaderData,
+        net: ReaderNet,
+        encoder: PairEncoder,
+        config: TrainConfig,
+        work: Path,
+        fingerprint: str,
+    ) -> None:
+        self.data, self.net, self.encoder, self.config = data, net, encoder, config
+        self.work, self.fingerprint = work, fingerprint
+        self.dev = next(net.parameters()).device
+        self.optimiser = _optimiser(net, config)
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimiser, _lr_factor(config))
+        self.state: dict[str, Any] = {
+            "step": 0,
+            "epoch": 0,
+            "offset": 0,
+            "seconds": 0.0,
+            "losses": [],
+        }
+        self._lists: tuple[int, list[ReaderList]] = (-1, [])
+        self._window: list[float] = []
+
+    def resume(self) -> bool:
+        """Load the checkpoint in the work folder, if any."""
+        saved = _load(self.work / CHECKPOINT, self.fingerprint)
+        if saved is None:
+            return False
+        self.net.load_state_dict(saved["model"])
+        self.optimiser.load_state_dict(saved["optimizer"])
+        self.schedule.load_state_dict(saved["scheduler"])
+        torch.set_rng_state(saved["rng"])
+        if self.dev.type == "cuda" and saved.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(saved["cuda_rng"])
+        self.state = {k: saved[k] for k in self.state}
+        return True
+
+    def _chunk(self) -> list[ReaderList]:
+        """The next `lists_per_step` lists (an epoch's remainder is skipped)."""
+        state, config = self.state, self.config
+        while True:
+            if self._lists[0] != state["epoch"]:
+                lists = epoch_lists(self.data, config.seed, state["epoch"], config.mix)
+                self._lists = (state["epoch"], lists)
+            lists = self._lists[1]
+            if state["offset"] + config.lists_per_step <= len(lists):
+                return lists[state["offset"] : state["offset"] + config.lists_per_step]
+            state["epoch"], state["offset"] = state["epoch"] + 1, 0
+
+    def step(self) -> float:
+        """One optimiser step; returns its list loss."""
+        chunk = self._chunk()
+        self.net.train()
+        batch = collate(chunk, self.encoder)
+        self.optimiser.zero_grad(set_to_none=True)
+        total, list_loss = loss(self.net, _to(batch, self.dev), self.config.span_weight)
+        total.backward()  # type: ignore[no-untyped-call]
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
+        self.optimiser.step()
+        self.schedule.step()
+        self.state["step"] += 1
+        self.state["offset"] += self.config.lists_per_step
+        self._window.append(list_loss)
+        if len(self._window) == 50:
+            self.state["losses"].append(sum(self._window) / len(self._window))
+            self._window = []
+        return list_loss
+
+    def epochs(self) -> float:
+        return float(self.state["epoch"] + self.state["offset"] / max(1, len(self._lists[1])))
+
+    def save_checkpoint(self) -> None:
         _atomic_save(
             {
-                "fingerprint": fingerprint,
-                "model": net.state_dict(),
-                "step": state["step"],
-                "finished": finished,
-                "seconds": state["seconds"],
-                "epochs": epochs,
+                "fingerprint": self.fingerprint,
+                "model": self.net.state_dict(),
+                "optimizer": self.optimiser.state_dict(),
+                "scheduler": self.schedule.state_dict(),
+                "rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state() if self.dev.type == "cuda" else None,
+                **self.state,
             },
-            work / FINAL,
+            self.work / CHECKPOINT,
         )
-    net.eval()
-    return TrainResult(net, state["step"], finished, state["seconds"], epochs, state["losses"])
+
+    def save_final(self, finished: bool) -> None:
+        _atomic_save(
+            {
+                "fingerprint": self.fingerprint,
+                "model": self.net.state_dict(),
+                "step": self.state["step"],
+                "finished": finished,
+                "seconds": self.state["seconds"],
+                "epochs": self.epochs(),
+            },
+            self.work / FINAL,
+        )
 
 
 def _optimiser(net: ReaderNet, config: TrainConfig) -> torch.optim.Optimizer:
@@ -233,29 +292,6 @@ def _bar(total: int, initial: int, enabled: bool) -> Any:
         disable=not enabled,
         mininterval=5.0,
         smoothing=0.05,
-    )
-
-
-def _save_checkpoint(
-    work: Path,
-    fingerprint: str,
-    net: ReaderNet,
-    optimiser: torch.optim.Optimizer,
-    schedule: torch.optim.lr_scheduler.LRScheduler,
-    state: dict[str, Any],
-    dev: torch.device,
-) -> None:
-    _atomic_save(
-        {
-            "fingerprint": fingerprint,
-            "model": net.state_dict(),
-            "optimizer": optimiser.state_dict(),
-            "scheduler": schedule.state_dict(),
-            "rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state() if dev.type == "cuda" else None,
-            **state,
-        },
-        work / CHECKPOINT,
     )
 
 
