@@ -11,7 +11,7 @@ clone of the repository alone; tests/e2e/test_shared_datasets.py checks them aga
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.answer.ranker import Ranker
+from qa.answer.reader import ReadCandidate, Reading
 from qa.cli import app
 from qa.core.settings import Settings
 from qa.evaluation.corpora import read_distractors
@@ -177,3 +178,19 @@ def test_gate_fails_with_a_random_ranker_on_recall(tmp_path: Path) -> None:
     code, output = run_eval(tmp_path, "--ranker", str(path))
     assert code == 1
     assert "GATE FAILED: gold/all: recall_at_1 = " in output
+
+
+class ConstantReader:
+    """A reader that reads nothing: every candidate scores the same, with no short answer."""
+
+    def read(self, question: str, candidates: Sequence[tuple[str, str]]) -> Reading:
+        flat = ReadCandidate(0.0, 0, 0, float("-inf"))
+        return Reading(0.0, tuple(flat for _ in candidates))
+
+
+def test_gate_fails_when_the_reader_is_replaced_by_a_constant(
+    tmp_path: Path, corpus: tuple[dict[str, str], list[object]]
+) -> None:
+    failures = _gate(tmp_path, corpus, reader=ConstantReader())
+    metrics = ("recall_at_1", "mrr", "answer_accuracy", "abstention", "span_f1", "ece")
+    assert any(_failed(failures, m) for m in metrics), failures

@@ -8,12 +8,15 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qa.answer.retrieval import Candidate, Retriever
+from qa.answer.candidate import Candidate
+from qa.answer.retrieval import Retriever
 from qa.index.model import Index
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
+
+    from qa.answer.reader import ReadCandidate
 
 # A sentence opening with one of these leans on the sentence before it ("They have held regular
 # meetings since then."), so the answer carries that sentence too.
@@ -59,6 +62,30 @@ class Answer:
     answer_span: AnswerSpan | None = None  # inside citations[0]; only with an answer
 
 
+DEFAULT_SPAN_THRESHOLD = -1.0  # log-probability of the reader's span (about 37 %)
+
+
+def reader_span(
+    question: str, sentence: str, reading: ReadCandidate, threshold: float
+) -> tuple[int, int] | None:
+    """The reader's short answer in `sentence`, given only when it is the kind of thing the
+    question asks for (a who-question marks a name, a when-question a date, ...), adds
+    something the question does not already say, and the reader is sure enough of it."""
+    from qa.answer.cues import answer_type, has_answer, question_words
+
+    if reading.span_score < threshold or reading.end <= reading.start:
+        return None
+    text = sentence[reading.start : reading.end]
+    words = question_words(question)
+    if not has_answer(answer_type(question), text, words):
+        return None
+    if set(re.findall(r"[\w’'-]+", text.lower())) <= words:
+        return None  # only repeats the question
+    if len(text) > 0.8 * len(sentence.strip()):
+        return None  # the whole sentence is no short answer
+    return reading.start, reading.end
+
+
 def needs_context(sentence: str) -> bool:
     """True when a sentence cannot stand alone and should be read with the one before it."""
     return bool(_ANAPHORIC.match(sentence.strip()))
@@ -67,10 +94,17 @@ def needs_context(sentence: str) -> bool:
 class Answerer:
     """Turns retrieved candidates into an `Answer` with citations."""
 
-    def __init__(self, index: Index, retriever: Retriever, abstain_threshold: float = 0.5) -> None:
+    def __init__(
+        self,
+        index: Index,
+        retriever: Retriever,
+        abstain_threshold: float = 0.5,
+        span_threshold: float = DEFAULT_SPAN_THRESHOLD,
+    ) -> None:
         self.index = index
         self.retriever = retriever
         self.abstain_threshold = abstain_threshold
+        self.span_threshold = span_threshold
 
     def ask(
         self, question: str, top_k: int = 3, allowed: NDArray[np.bool_] | None = None
@@ -97,11 +131,12 @@ class Answerer:
         if not candidates:
             return Answer(question, None, 0.0, [], _ms(started))
         best = candidates[0]
-        confidence, answerable = self.probabilities(candidates, question_values)
+        confidence, _ = self.probabilities(candidates, question_values)
         shares = _softmax([c.score for c in candidates])
-        # Abstain when the articles probably do not answer the question at all; an answerable
-        # question whose best sentence is uncertain is answered, with its low confidence.
-        if answerable < self.abstain_threshold:
+        # One number decides and is shown: the answer is withheld when its confidence (the
+        # calibrated probability that the quoted sentence answers the question) is below the
+        # threshold, so no answer is ever shown with a confidence under it.
+        if confidence < self.abstain_threshold:
             citations = [self._cite(c, p) for c, p in zip(candidates[:top_k], shares, strict=False)]
             return Answer(question, None, confidence, citations, _ms(started))
         lead = self._cite(best, shares[0], context=True)
@@ -117,14 +152,20 @@ class Answerer:
         return Answer(question, lead.text, confidence, citations, _ms(started), span)
 
     def _short_answer(self, question: str, cand: Candidate) -> AnswerSpan | None:
-        """The short answer inside the answering sentence itself (not the context before it)."""
+        """The short answer inside the answering sentence itself (not the context before it):
+        the reader's span when it read the sentence, else the span scorer's."""
         from qa.answer.spans import best_span
 
         doc, span, _ = self.index.span(cand.row)
-        got = best_span(doc.text[span.start : span.end], question)
+        sentence = doc.text[span.start : span.end]
+        if cand.reading is not None:
+            got = reader_span(question, sentence, cand.reading, self.span_threshold)
+        else:
+            found = best_span(sentence, question)
+            got = (found.start, found.end) if found is not None else None
         if got is None:
             return None
-        start, end = span.start + got.start, span.start + got.end
+        start, end = span.start + got[0], span.start + got[1]
         return AnswerSpan(start, end, doc.text[start:end])
 
     def probabilities(

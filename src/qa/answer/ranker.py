@@ -34,6 +34,8 @@ DEFAULT_RANKER = "ranker.json"
 TOP_LOGIT = "top_logit"
 MARGIN = "margin"
 NO_RUNNER_UP_MARGIN = 10.0
+# What the confidence model reads of the reader (qa.answer.reading.READER_VALUES) when it is off.
+UNREAD = {"reader": 0.0, "reader_margin": 0.0, "reader_none": 0.0}
 
 
 def sigmoid(x: float) -> float:
@@ -134,9 +136,9 @@ class Ranker:
         if self.calibrator is None:
             p = sigmoid(top_logit)
             return p, p
-        answerable, right = self.calibrator.parts(
-            confidence_values(top, top_logit, runner_up_logit)
-        )
+        # With the reader off (QA_READER_CANDIDATES=0) its values read as an undecided reading.
+        values = {**UNREAD, **confidence_values(top, top_logit, runner_up_logit)}
+        answerable, right = self.calibrator.parts(values)
         return answerable * right, answerable
 
     def to_json(self) -> dict[str, object]:

@@ -109,7 +109,8 @@ def best_span(
     max_tokens: int = 30,
 ) -> tuple[int, int, float]:
     """The highest-scoring span of sentence tokens (start <= end, at most `max_tokens` long) as
-    character offsets in the sentence, and its score (start + end logit)."""
+    character offsets in the sentence, and its log-probability (start and end each a softmax
+    over the sentence's tokens), which reads the same for a short sentence and a long one."""
     lo, hi = pair.sentence_start, pair.sentence_end
     if hi <= lo:
         return 0, 0, float("-inf")
@@ -121,4 +122,10 @@ def best_span(
     allowed = (k[None, :] >= k[:, None]) & (k[None, :] - k[:, None] < max_tokens)
     grid = np.where(allowed, grid, -np.inf)
     i, j = np.unravel_index(int(np.argmax(grid)), grid.shape)
-    return pair.offsets[int(i)][0], pair.offsets[int(j)][1], float(grid[i, j])
+    norm = _logsumexp(s) + _logsumexp(e)
+    return pair.offsets[int(i)][0], pair.offsets[int(j)][1], float(grid[i, j] - norm)
+
+
+def _logsumexp(x: NDArray[np.float64]) -> float:
+    top = float(np.max(x))
+    return top + float(np.log(np.sum(np.exp(x - top))))

@@ -8,13 +8,13 @@ one score.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.answer.batch import Batch, RowTokens
+from qa.answer.candidate import Candidate
 from qa.answer.cues import focus_word
 from qa.answer.features import ALL_FEATURES, feature_matrix, question_values, relative
 from qa.index.lexical import tokenize
@@ -24,25 +24,21 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from qa.answer.ranker import Ranker
+    from qa.answer.reading import ReaderStage
     from qa.embed.model import Embedder
     from qa.index.model import Index
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A sentence (global row in the index), its features (`ALL_FEATURES` order) and the
-    ranker's logit."""
-
-    row: int
-    features: tuple[float, ...]
-    score: float
 
 
 class Retriever:
     """Hybrid retrieval over an `Index`, scored by a `Ranker`."""
 
     def __init__(
-        self, index: Index, embedder: Embedder, ranker: Ranker, candidates: int = 30
+        self,
+        index: Index,
+        embedder: Embedder,
+        ranker: Ranker,
+        candidates: int = 30,
+        stage: ReaderStage | None = None,
     ) -> None:
         missing = set(ranker.features) - set(ALL_FEATURES)
         if missing:
@@ -51,6 +47,7 @@ class Retriever:
         self.embedder = embedder
         self.ranker = ranker
         self.candidates = candidates
+        self.stage = stage
         self._columns = [ALL_FEATURES.index(f) for f in ranker.features]
         # Checked once: an isinstance against a runtime Protocol walks its members every time.
         sentences, chunks = index.sentence_store, index.chunk_store
@@ -96,6 +93,9 @@ class Retriever:
         order = sorted(range(len(rows)), key=lambda i: (-scores[i], rows[i]))
         table = matrix.tolist()  # one conversion, not one per candidate
         candidates = [Candidate(rows[i], tuple(table[i]), scores[i]) for i in order]
+        if self.stage is not None:
+            candidates, read = self.stage.rerank(index, question, candidates)
+            values = {**values, **read}
         return candidates, values
 
     def _candidate_rows(

@@ -28,12 +28,19 @@ class Settings(BaseSettings):
         None,
         ge=0.0,
         le=1.0,
-        description="An answer is withheld when the probability that the articles answer the "
-        "question at all is lower; default: the threshold chosen by `qa train-confidence` "
-        "(`meta.abstain_threshold` in ranker.json).",
+        description="An answer is withheld when its `confidence` (the calibrated probability "
+        "that the quoted sentence answers the question, the number shown) is lower; default: the "
+        "threshold chosen by `qa train-confidence` (`meta.abstain_threshold` in ranker.json).",
     )
     candidates: int = Field(
         30, ge=1, le=1000, description="Sentences and chunks fetched from the index per question."
+    )
+    reader_candidates: int = Field(
+        8,
+        ge=0,
+        le=100,
+        description="The ranker's best candidates that the reader (a cross-encoder trained by "
+        "`qa train-reader`) reads per question and re-orders; 0 = the ranker alone.",
     )
     ranker: Path | None = Field(
         None, description="Ranker weights (JSON); default: the ranker packaged with qa."

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from qa.answer.answerer import Answer, Answerer
 from qa.answer.filters import ArticleFilter, allowed_rows
 from qa.answer.ranker import Ranker
+from qa.answer.reader import Reader
+from qa.answer.reading import ReaderStage, Reads
 from qa.answer.retrieval import Retriever
 from qa.core.cancel import abandon_when, checkpoint
 from qa.corpus.seeds import ArticleFile
@@ -62,10 +64,12 @@ class Engine:
         ranker: Ranker,
         *,
         version: str | None = None,
+        reader: Reads | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.ranker = ranker
+        self.stage = reader_stage(reader, ranker, settings.reader_candidates)
         self.abstain_threshold = (
             settings.abstain_threshold
             if settings.abstain_threshold is not None
@@ -77,7 +81,9 @@ class Engine:
         self.state = self._state(index, version)
 
     def _state(self, index: Index, version: str | None = None) -> State:
-        retriever = Retriever(index, self.embedder, self.ranker, self.settings.candidates)
+        retriever = Retriever(
+            index, self.embedder, self.ranker, self.settings.candidates, self.stage
+        )
         answerer = Answerer(index, retriever, self.abstain_threshold)
         return State(index, answerer, version, time.time())
 
@@ -195,12 +201,27 @@ class Engine:
         settings: Settings,
         *,
         embedder: Embedder | None = None,
+        reader: Reads | None = None,
         progress: bool = False,
         log: Callable[[str], None] = lambda _msg: None,
     ) -> tuple[Engine, BuildReport]:
-        """Load the model and the index, building the index first when it is missing or stale."""
+        """Load the models and the index, building the index first when it is missing or
+        stale; the packaged reader unless `reader` is given (or QA_READER_CANDIDATES=0)."""
         models = ModelLoader(settings, embedder)
         index, report = prepare_index(settings, models, progress=progress, log=log)
         version = current_version(settings.index_dir)
         ranker = Ranker.load(settings.ranker)
-        return cls(settings, models.get(), index, ranker, version=version), report
+        if reader is None and settings.reader_candidates:
+            reader = Reader(threads=1)
+            reader.warm_up()
+        engine = cls(settings, models.get(), index, ranker, version=version, reader=reader)
+        return engine, report
+
+
+def reader_stage(reader: Reads | None, ranker: Ranker, k: int) -> ReaderStage | None:
+    """The second ranking stage: `reader` on the best `k` candidates, weighted against the
+    ranker's logit as `qa train-confidence` chose (ranker meta `reader_ranker_weight`)."""
+    if reader is None or k <= 0:
+        return None
+    weight = float((ranker.meta or {}).get("reader_ranker_weight", 0.0))
+    return ReaderStage(reader, k, weight)

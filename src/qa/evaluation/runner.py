@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from qa.answer.ranker import Ranker
+from qa.answer.reader import Reader
+from qa.answer.reading import Reads
 from qa.core.settings import Settings
 from qa.embed.loader import ModelLoader
 from qa.embed.model import CachingEmbedder, Embedder
@@ -51,6 +53,15 @@ def _write_corpus(texts: dict[str, str], folder: Path) -> None:
             path.write_bytes(data)
 
 
+def packaged_reader(settings: Settings) -> Reader | None:
+    """The reader packaged with qa, loaded, or None when QA_READER_CANDIDATES=0."""
+    if not settings.reader_candidates:
+        return None
+    reader = Reader(threads=1)
+    reader.warm_up()
+    return reader
+
+
 def open_eval_engine(
     texts: dict[str, str],
     settings: Settings,
@@ -58,6 +69,7 @@ def open_eval_engine(
     *,
     embedder: Embedder | None = None,
     ranker: Ranker | None = None,
+    reader: Reads | None = None,
     log: Callable[[str], None] = lambda _m: None,
 ) -> Engine:
     """An engine over `texts`, indexed under `work_dir` through the normal build path.
@@ -73,7 +85,7 @@ def open_eval_engine(
     queries = models.get()
     if not isinstance(queries, CachingEmbedder):
         queries = CachingEmbedder(queries)
-    return Engine(local, queries, index, ranker or Ranker.load(settings.ranker))
+    return Engine(local, queries, index, ranker or Ranker.load(settings.ranker), reader=reader)
 
 
 def run(
@@ -85,15 +97,23 @@ def run(
     work_dir: Path | None = None,
     embedder: Embedder | None = None,
     ranker: Ranker | None = None,
+    reader: Reads | None = None,
     top_k: int = 5,
     source: Path | None = None,
     log: Callable[[str], None] = lambda _m: None,
 ) -> EvalRun:
-    """Build an index for `texts`, answer every item, and score the run."""
+    """Build an index for `texts`, answer every item, and score the run (with `reader`, or
+    the packaged one unless QA_READER_CANDIDATES=0)."""
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         folder = work_dir or Path(tmp)
         engine = open_eval_engine(
-            texts, settings, folder, embedder=embedder, ranker=ranker, log=log
+            texts,
+            settings,
+            folder,
+            embedder=embedder,
+            ranker=ranker,
+            reader=reader or packaged_reader(settings),
+            log=log,
         )
         engine.ask("warm-up question")  # first call pays one-off costs; keep them out of p50
         outcomes = [score_item(item, engine, texts, top_k) for item in items]
@@ -162,6 +182,7 @@ def run_sizes(
     work_dir: Path,
     *,
     ranker: Ranker | None = None,
+    reader: Reads | None = None,
     top_k: int = 5,
     log: Callable[[str], None] = lambda _m: None,
 ) -> SizedRun:
@@ -169,13 +190,19 @@ def run_sizes(
     from qa.evaluation.corpora import HELD_OUT_FOLD
 
     embedder = CachingEmbedder(ModelLoader(settings).get())
+    reader = reader or packaged_reader(settings)
     groups: dict[tuple[str, int], list[Outcome]] = {}
     counts: dict[tuple[str, int], int] = {}
     engine = None
     for corpus in corpora:
         items = [i for i in corpus.items if i.extra.get("fold") == HELD_OUT_FOLD]
         engine = open_eval_engine(
-            corpus.texts, settings, work_dir / corpus.name, embedder=embedder, ranker=ranker
+            corpus.texts,
+            settings,
+            work_dir / corpus.name,
+            embedder=embedder,
+            ranker=ranker,
+            reader=reader,
         )
         outcomes = [score_item(item, engine, corpus.texts, top_k) for item in items]
         key = (corpus.pool, corpus.size)

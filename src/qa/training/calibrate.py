@@ -34,6 +34,8 @@ from qa.answer.ranker import (
     Ranker,
     confidence_values,
 )
+from qa.answer.reader import ReadCandidate, Reading
+from qa.answer.reading import READER_VALUES
 from qa.embed.model import CachingEmbedder
 from qa.evaluation.corpora import ANSWERABLE, SampledCorpus
 from qa.evaluation.scoring import is_hit
@@ -42,6 +44,7 @@ from qa.training.fitting import fit_logistic
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from qa.answer.reader import Reader
     from qa.core.settings import Settings
     from qa.engine.engine import Engine
 
@@ -50,7 +53,7 @@ if TYPE_CHECKING:
 # the corpus has never heard of. Nothing that counts sentences: it must not drift with size.
 # Names: candidate features of `qa.answer.features` (ALL_FEATURES), the question's own
 # (QUESTION_FEATURES), and the ranker's logit and margin (qa.answer.ranker).
-ANSWERABLE_FEATURES = (
+_RANKING_FEATURES = (
     TOP_LOGIT,
     MARGIN,
     "dense",
@@ -84,9 +87,13 @@ ANSWERABLE_FEATURES = (
     "rank:coverage",
     "unknown",
 )
+# The reader's view of the best candidate (qa.answer.reading): the main input of both models.
+ANSWERABLE_FEATURES = (*_RANKING_FEATURES, *READER_VALUES)
 # P(the best candidate is the answer | the articles answer it): the same, but for the share of
 # unknown terms, which says nothing about which sentence is right.
 RIGHT_FEATURES = tuple(f for f in ANSWERABLE_FEATURES if f != "unknown")
+# Weights of the ranker's logit against the reader's relevance tried for the reader stage.
+RANKER_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0)
 MAX_FALSE_ABSTENTION = 0.04  # per set, on training questions; the goal is 5 % on held-out ones
 C = 1.0  # inverse L2 strength of both logistic models
 
@@ -176,12 +183,13 @@ def fit_confidence(table: TopTable) -> ConfidenceModel:
 def choose_threshold(
     model: ConfidenceModel, table: TopTable, max_false_abstention: float = MAX_FALSE_ABSTENTION
 ) -> float:
-    """The highest threshold on P(answerable) that refuses at most `max_false_abstention` of
-    every set's answerable questions in `table` (rounded down to 4 decimals)."""
+    """The highest threshold on the confidence shown (P(answerable) x P(right)) that refuses
+    at most `max_false_abstention` of every set's answerable questions in `table` (rounded down
+    to 4 decimals): one number decides and is shown."""
     per_set: dict[str, list[float]] = defaultdict(list)
     for values, kind, group in zip(table.values, table.kind, table.group, strict=True):
         if kind == ANSWERABLE:
-            per_set[group].append(model.parts(values)[0])
+            per_set[group].append(model.probability(values))
     if not per_set:
         return 0.5
     limits = []
@@ -202,17 +210,37 @@ def train_confidence(
     """`ranker` with a confidence model and threshold fitted on the training fold of `corpora`."""
     from qa.embed.loader import ModelLoader
     from qa.evaluation.corpora import TRAIN_FOLD
-    from qa.evaluation.runner import open_eval_engine
+    from qa.evaluation.runner import open_eval_engine, packaged_reader
 
     embedder = CachingEmbedder(ModelLoader(settings).get())
-    table = TopTable()
-    for corpus in corpora:
-        engine = open_eval_engine(
-            corpus.texts, settings, work_dir / corpus.name, embedder=embedder, ranker=ranker
-        )
-        part = collect_tops(corpus, engine, lambda fold: fold == TRAIN_FOLD)
-        log(f"{corpus.name}: {len(corpus.texts)} articles, {len(part.kind)} training questions")
-        table.extend(part)
+    reader = MemoReader(packaged) if (packaged := packaged_reader(settings)) else None
+
+    def tops(weight: float) -> TopTable:
+        table = TopTable()
+        staged = replace(ranker, meta={**(ranker.meta or {}), "reader_ranker_weight": weight})
+        for corpus in corpora:
+            engine = open_eval_engine(
+                corpus.texts,
+                settings,
+                work_dir / corpus.name,
+                embedder=embedder,
+                ranker=staged,
+                reader=reader,
+            )
+            table.extend(collect_tops(corpus, engine, lambda fold: fold == TRAIN_FOLD))
+        return table
+
+    weight, table = 0.0, tops(0.0)
+    if reader is not None:  # choose the ranker's weight in the reader stage by top-1
+        scores = {0.0: balanced_top1(table)}
+        for w in RANKER_WEIGHTS[1:]:
+            candidate = tops(w)
+            scores[w] = balanced_top1(candidate)
+            log(f"reader stage, ranker weight {w}: training top-1 {scores[w]:.4f}")
+            if scores[w] > scores[weight]:
+                weight, table = w, candidate
+        log(f"reader stage: ranker weight {weight} (training top-1 {scores[weight]:.4f})")
+    log(f"{len(corpora)} corpora, {len(table.kind)} training questions")
     model = fit_confidence(table)
     threshold = choose_threshold(model, table)
     counts: dict[str, int] = defaultdict(int)
@@ -221,6 +249,8 @@ def train_confidence(
     meta = {
         **(ranker.meta or {}),
         "abstain_threshold": threshold,
+        "reader_ranker_weight": weight,
+        "reader": (reader.inner.meta.get("sha256") if reader is not None else None),
         "confidence_trained_on": {
             "corpora": len(corpora),
             "questions": len(table.kind),
@@ -230,3 +260,32 @@ def train_confidence(
         },
     }
     return replace(ranker, calibrator=model, meta=meta)
+
+
+def balanced_top1(table: TopTable) -> float:
+    """Share of answerable questions whose best candidate answers them, each (set, size) group
+    weighing the same."""
+    answerable = np.array([k == ANSWERABLE for k in table.kind])
+    if not answerable.any():
+        return 0.0
+    correct = np.array(table.correct, dtype=np.float64)[answerable]
+    return float(np.average(correct, weights=_balanced_weights(table, answerable)))
+
+
+class MemoReader:
+    """A `Reader` that remembers each (question, previous, sentence) it read: choosing the
+    reader stage's weight asks the same questions several times."""
+
+    def __init__(self, inner: Reader) -> None:
+        self.inner = inner
+        self._memo: dict[tuple[str, str, str], ReadCandidate] = {}
+        self._none = 0.0
+
+    def read(self, question: str, candidates: Sequence[tuple[str, str]]) -> Reading:
+        todo = [c for c in candidates if (question, *c) not in self._memo]
+        if todo:
+            fresh = self.inner.read(question, todo)
+            self._none = fresh.none
+            for pair, got in zip(todo, fresh.candidates, strict=True):
+                self._memo[(question, *pair)] = got
+        return Reading(self._none, tuple(self._memo[(question, *c)] for c in candidates))
