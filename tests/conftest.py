@@ -18,7 +18,7 @@ from hypothesis import settings as _hypothesis_settings
 
 from qa.core.settings import Settings
 from qa.embed.model import ModelInfo
-from tests.news_site import news_site  # noqa: F401  (fixture: a news site on loopback)
+from tests.news_site import keepalive_site, news_site  # noqa: F401  (fixtures)
 
 # Property tests explore new random examples on a developer's machine (that is how they find
 # bugs), but replay the same examples in CI (`CI` is set there), so a submission passes or fails

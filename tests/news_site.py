@@ -1,6 +1,10 @@
 """A small news site on loopback for the ingestion tests: article pages wrapped in navigation,
 cookie banners, related links and comments, an RSS and an Atom feed, and pages that must be
-refused (not HTML, empty, too large, too slow, redirect loops, redirects to other addresses)."""
+refused (not HTML, empty, too large, too slow, redirect loops, redirects to other addresses).
+
+`news_site` answers HTTP/1.0, one connection per request; `keepalive_site` answers HTTP/1.1 and
+keeps connections open, as most real servers do (a client that reuses a connection without
+reading a response to its end breaks only there)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -61,6 +66,36 @@ BOILERPLATE = [
     "ten best beaches",
     "Front page",
 ]
+# Pages told apart only by a query parameter (`/article/story?story=b1`), and a feed of four.
+STORY_PARAMETERS = ("story", "storyid", "t", "n")
+STORY_FEED = ("story=b1", "storyid=c3", "t=41", "n=42")
+SQUATTED = "https://www.reuters.com/world/europe/harbour-bridge-reopens-2025-03-12/"
+LATIN1_SENTENCE = (
+    "The café on the corner of the square reopened on Monday after a renovation that took "
+    "eight months, and its crème brûlée is still on the menu."
+)
+
+
+def story_page(story: str, canonical: str | None = None) -> str:
+    """An article page whose text names `story` (and which may declare a canonical URL)."""
+    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Story {story}</title>'
+        f"{link}</head><body><article><h1>Story {story}</h1>"
+        f"<p>This is the full report of story {story}, one of several stories served at the "
+        "same page address.</p>"
+        f"<p>Each story has its own number in the query string, and a reader who follows the "
+        f"link of story {story} sees only this text.</p></article></body></html>"
+    )
+
+
+def _latin1_page() -> bytes:
+    # No <meta charset>: only the Content-Type header says what the bytes are.
+    return (
+        "<!DOCTYPE html><html><head><title>Café reopens</title></head><body><article>"
+        f"<h1>Café reopens</h1><p>{LATIN1_SENTENCE}</p><p>Its owner, José Müller, said the "
+        "prices would not change before the summer.</p></article></body></html>"
+    ).encode("latin-1")
 
 
 @dataclass
@@ -76,7 +111,7 @@ class NewsSite:
         return self.base + path
 
 
-def _handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
+def _handler(site: NewsSite, protocol: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
@@ -93,8 +128,35 @@ def _handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             site.user_agents.append(self.headers.get("User-Agent", ""))
-            path = self.path.split("?", 1)[0]
+            path, _, query = self.path.partition("?")
             site.paths.append(path)
+            if not self._more(path, parse_qs(query)):
+                self._basic(path)
+
+        def _more(self, path: str, query: dict[str, list[str]]) -> bool:
+            """The pages of the later tests; False when `path` is none of them."""
+            if path == "/redirect":  # a redirect with a body, as real servers send
+                code = int(query.get("code", ["302"])[0])
+                body = b"<html><body>Moved</body></html>" * int(query.get("repeat", ["1"])[0])
+                self._send(code, body, "text/html", Location=query["to"][0])
+            elif path == "/article/story":
+                story = next((query[k][0] for k in STORY_PARAMETERS if k in query), "none")
+                self._send(200, story_page(story).encode(), "text/html; charset=utf-8")
+            elif path == "/stories.xml":
+                self._send(200, _rss(site, [f"/article/story?{q}" for q in STORY_FEED]), "")
+            elif path == "/squat":
+                self._send(200, story_page("s1", SQUATTED).encode(), "text/html")
+            elif path == "/latin1":
+                self._send(200, _latin1_page(), "text/html; charset=iso-8859-1")
+            elif path == "/mixed.xml":  # a link to this host, and one to another private one
+                links = [site.url("/climate/hottest-june-night")]
+                links.append(f"http://127.0.0.2:{site.port}/markets/ecb-holds-rates")
+                self._send(200, _rss(site, links), "application/rss+xml")
+            else:
+                return False
+            return True
+
+        def _basic(self, path: str) -> None:
             if path in PAGES:
                 body = (DATA / PAGES[path]).read_bytes()
                 self._send(200, body, "text/html; charset=utf-8")
@@ -117,6 +179,7 @@ def _handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             elif path == "/slow":
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", "13")
                 self.end_headers()
                 time.sleep(2)
                 self.wfile.write(b"<html></html>")
@@ -132,16 +195,39 @@ def _handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, b"<html><body>Not found</body></html>", "text/html")
 
+    Handler.protocol_version = protocol
     return Handler
+
+
+def _rss(site: NewsSite, links: list[str]) -> bytes:
+    items = "".join(
+        f"<item><title>Item {n}</title><link>{link if '//' in link else site.url(link)}</link>"
+        "</item>"
+        for n, link in enumerate(links)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Stories</title>{items}'
+        "</channel></rss>"
+    ).encode()
 
 
 @pytest.fixture
 def news_site() -> Iterator[NewsSite]:
-    """The site on a free port of 127.0.0.1."""
+    """The site on a free port of 127.0.0.1, one connection per request (HTTP/1.0)."""
+    yield from _serve("HTTP/1.0")
+
+
+@pytest.fixture
+def keepalive_site() -> Iterator[NewsSite]:
+    """The same site answering HTTP/1.1 and keeping connections alive."""
+    yield from _serve("HTTP/1.1")
+
+
+def _serve(protocol: str) -> Iterator[NewsSite]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     port = server.server_address[1]
     site = NewsSite(f"http://127.0.0.1:{port}", port)
-    server.RequestHandlerClass = _handler(site)
+    server.RequestHandlerClass = _handler(site, protocol)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

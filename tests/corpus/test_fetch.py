@@ -99,3 +99,22 @@ def test_a_socket_error_outside_urllib3_is_a_fetch_error_naming_the_url(monkeypa
     monkeypatch.setattr(qa.corpus.fetch, "_request", reset)
     with pytest.raises(FetchError, match=r"'http://127\.0\.0\.1:9/a' could not be fetched"):
         fetch("http://127.0.0.1:9/a", OPEN)
+
+
+@pytest.mark.parametrize("code", [301, 302, 307])
+def test_redirects_are_followed_on_a_server_that_keeps_connections_alive(
+    keepalive_site: NewsSite, code: int
+) -> None:
+    # The redirect's body must be read (or its connection dropped) before the next request.
+    url = keepalive_site.url(f"/redirect?code={code}&to=/markets/ecb-holds-rates")
+    got = fetch(url, OPEN)
+    assert got.url == keepalive_site.url("/markets/ecb-holds-rates")
+    assert b"European Central Bank" in got.data
+
+
+def test_a_redirect_with_a_large_body_is_not_read_to_its_end(keepalive_site: NewsSite) -> None:
+    to = "/redirect?code=302%26to=/markets/ecb-holds-rates"  # a second hop, on the same host
+    url = keepalive_site.url(f"/redirect?code=301&repeat=100000&to={to}")
+    got = fetch(url, FetchLimits(allow_private=True, timeout=5, max_bytes=1_000_000))
+    assert b"European Central Bank" in got.data
+    assert keepalive_site.paths == ["/redirect", "/redirect", "/markets/ecb-holds-rates"]

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 USER_AGENT = "qa-news-reader/0.1 (extractive question answering over news articles)"
 _CHUNK = 64 * 1024
+# A redirect's body is read (and dropped) so that its connection can carry the next request; a
+# longer one is not worth reading, and its connection is closed instead.
+_REDIRECT_BODY = 64 * 1024
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -119,6 +122,7 @@ def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
                     if not target:
                         raise FetchError(f"{_shown(current)} redirects without a Location")
                     current = urljoin(current, target)
+                    _discard(response)
                     continue
                 if response.status >= 400:
                     raise FetchError(
@@ -176,6 +180,18 @@ def _read(
             raise FetchError(f"{_shown(url)}: not received within {limits.timeout:g} s")
         parts.append(part)
     return b"".join(parts)
+
+
+def _discard(response: urllib3.BaseHTTPResponse) -> None:
+    """Read a redirect's body to its end, so that a kept-alive connection is ready for the
+    next request; a long body is left unread and its connection closed, not reused."""
+    left = _REDIRECT_BODY
+    while left > 0:
+        part = response.read(min(_CHUNK, left), decode_content=False)
+        if not part:
+            return
+        left -= len(part)
+    response.close()
 
 
 def _too_large(url: str, limits: FetchLimits) -> str:
