@@ -8,7 +8,7 @@ import pytest
 
 from qa.corpus.documents import ArticleError, read_article
 from qa.corpus.fetch import FetchError, FetchLimits
-from qa.corpus.ingest import article_from_url, import_feed, known_urls
+from qa.corpus.ingest import article_from_url, import_feed, known_keys
 from qa.corpus.seeds import TooLarge, write_seed
 from tests.news_site import ARTICLE_SENTENCES, BOILERPLATE, NewsSite
 
@@ -106,7 +106,7 @@ def test_a_feed_entry_already_stored_is_present_and_not_fetched(news_site: NewsS
     heat = article_from_url(
         news_site.url("/climate/hottest-june-night"), OPEN, doc_id=None, max_bytes=MB
     )
-    known = known_urls([heat.document])
+    known = known_keys([heat.document])
     news_site.paths.clear()
     found = import_feed(news_site.url("/atom.xml"), OPEN, known, max_bytes=MB)
     assert [a.document.title for a in found.articles] == [
@@ -129,3 +129,26 @@ def test_feed_dates_fill_in_for_pages_without_one_and_sources_from_the_page(news
 def test_a_page_is_not_a_feed(news_site: NewsSite, path: str, message: str) -> None:
     with pytest.raises(FetchError, match=message):
         import_feed(news_site.url(path), OPEN, set(), max_bytes=MB)
+
+
+def test_articles_told_apart_by_a_query_parameter_are_all_added(news_site: NewsSite) -> None:
+    found = import_feed(news_site.url("/stories.xml"), OPEN, set(), max_bytes=MB)
+    assert sorted(a.document.title for a in found.articles) == [
+        "Story 41",
+        "Story 42",
+        "Story b1",
+        "Story c3",
+    ]
+    assert (found.present, found.failed) == ([], [])
+
+
+def test_a_feed_link_to_a_stored_text_is_present_whatever_its_url(news_site: NewsSite) -> None:
+    # Another URL (a parameter the site ignores), the same article: the text hash says so.
+    page = article_from_url(
+        news_site.url("/article/story?story=41&page=2"), OPEN, doc_id=None, max_bytes=MB
+    )
+    found = import_feed(
+        news_site.url("/stories.xml"), OPEN, known_keys([page.document]), max_bytes=MB
+    )
+    assert found.present == [news_site.url("/article/story?t=41")]
+    assert len(found.articles) == 3

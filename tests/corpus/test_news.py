@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.corpus.documents import ArticleError, Meta
-from qa.corpus.news import canonical_key, extract_page, looks_like_html, parse_feed
+from qa.corpus.news import extract_page, looks_like_html, parse_feed
 from tests.news_site import ARTICLE_SENTENCES, BOILERPLATE, DATA
 
 
@@ -81,13 +81,6 @@ def test_atom_entries_have_links_titles_dates_and_authors() -> None:
 def test_what_is_not_a_feed_is_refused_naming_the_url(data: bytes) -> None:
     with pytest.raises(ArticleError, match="http://x/feed"):
         parse_feed(data, "http://x/feed")
-
-
-def test_canonical_key_drops_tracking_parameters_fragment_and_host_case() -> None:
-    assert canonical_key("http://News.Example.com:80/a?utm_source=rss&id=3#top") == canonical_key(
-        "http://news.example.com/a?id=3"
-    )
-    assert canonical_key("http://a.example/x") != canonical_key("http://a.example/y")
 
 
 def test_looks_like_html() -> None:

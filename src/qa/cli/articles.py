@@ -160,10 +160,9 @@ def _import_feeds(
     """Add each feed's articles that are not stored yet to `articles`; return one summary per
     feed read and how many feeds or feed items failed."""
     from qa.corpus.documents import ArticleError
-    from qa.corpus.ingest import import_feed, known_urls
+    from qa.corpus.ingest import import_feed, known_keys
 
-    known = known_urls(engine.index.documents)
-    known.update(url for a in articles.values() if (url := a.document.url))
+    known = known_keys([*engine.index.documents, *(a.document for a in articles.values())])
     summaries = []
     failed = 0
     for url in feeds:

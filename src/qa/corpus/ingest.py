@@ -6,6 +6,7 @@ the operator, may fetch anything (`limits(settings, allow_private=True)`).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -16,12 +17,12 @@ from qa.corpus.news import (
     FEED_TYPES,
     HTML_TYPES,
     Feed,
-    canonical_key,
     extract_page,
     looks_like_html,
     parse_feed,
 )
 from qa.corpus.seeds import ArticleFile, TooLarge, article_from_page
+from qa.corpus.urls import canonical_key
 
 if TYPE_CHECKING:
     from qa.core.settings import Settings
@@ -80,20 +81,31 @@ class FeedImport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def known_urls(documents: Iterable[Document]) -> set[str]:
-    """Canonical keys of the URLs of stored articles (for deduplication)."""
-    return {canonical_key(d.url) for d in documents if d.url}
+def text_key(text: str) -> str:
+    """The key of an article's text: a hash of its words (spacing and line ends aside)."""
+    words = " ".join(text.split())
+    return "text:" + hashlib.sha256(words.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def same_url(documents: Iterable[Document], url: str, doc_id: str) -> str | None:
-    """The doc_id of a stored article other than `doc_id` with the canonical URL of `url`."""
-    key = canonical_key(url)
+def article_keys(document: Document) -> set[str]:
+    """What makes two stored articles one: the canonical key of its URL, and its text's key."""
+    keys = {text_key(document.text)}
+    if document.url:
+        keys.add(canonical_key(document.url))
+    return keys
+
+
+def known_keys(documents: Iterable[Document]) -> set[str]:
+    """`article_keys` of every stored article (for deduplication)."""
+    return {key for d in documents for key in article_keys(d)}
+
+
+def same_article(documents: Iterable[Document], document: Document) -> str | None:
+    """The doc_id of a stored article other than `document`'s own that has its canonical URL
+    or its text."""
+    keys = article_keys(document)
     return next(
-        (
-            d.doc_id
-            for d in documents
-            if d.url and d.doc_id != doc_id and canonical_key(d.url) == key
-        ),
+        (d.doc_id for d in documents if d.doc_id != document.doc_id and article_keys(d) & keys),
         None,
     )
 
@@ -106,9 +118,9 @@ def import_feed(
     max_bytes: int,
     progress: Callable[[str], None] = lambda _line: None,
 ) -> FeedImport:
-    """The feed's articles whose canonical URL is not in `known` (which gains them), each
-    fetched and extracted; an entry that fails is reported and the others still go through.
-    Raises FetchError / ArticleError when the feed itself cannot be read."""
+    """The feed's articles whose canonical URL or text is not in `known` (`known_keys`, which
+    gains them), each fetched and extracted; an entry that fails is reported and the others
+    still go through. Raises FetchError / ArticleError when the feed itself cannot be read."""
     feed = read_feed(url, bounds)
     result = FeedImport(url)
     for entry in feed.entries:
@@ -125,10 +137,8 @@ def import_feed(
             result.failed.append((entry.url, str(err)))
             progress(f"failed           {entry.url}: {err}")
             continue
-        keys = {canonical_key(entry.url)}
-        if article.document.url:
-            keys.add(canonical_key(article.document.url))
-        if keys & known:  # the feed's link redirected or pointed to a stored article
+        keys = {canonical_key(entry.url), *article_keys(article.document)}
+        if keys & known:  # the link redirected to, or its text is, a stored article
             result.present.append(entry.url)
             progress(f"already present  {entry.url}")
             continue

@@ -135,17 +135,6 @@ def parse_feed(data: bytes, url: str) -> Feed:
     return Feed(_clean(parsed.feed.get("title")), entries)
 
 
-def canonical_key(url: str) -> str:
-    """The form of `url` used to tell whether an article is already stored: normalised by
-    courlan (lower-case host, default port and fragment dropped, tracking parameters removed)."""
-    from courlan import normalize_url
-
-    try:
-        return str(normalize_url(url.strip(), strict=True))
-    except Exception:  # courlan refuses what it cannot parse: compare the URL as given
-        return url.strip()
-
-
 def _entry_date(entry: Any) -> str | None:
     for key in ("published_parsed", "updated_parsed"):
         value = entry.get(key)

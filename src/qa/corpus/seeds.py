@@ -33,7 +33,8 @@ from qa.corpus.documents import (
     front_matter,
     make_document,
 )
-from qa.corpus.news import NewsPage, canonical_key, extract_page
+from qa.corpus.news import NewsPage, extract_page
+from qa.corpus.urls import canonical_key
 
 MAX_TITLE_CHARS = 300
 HTML_SUFFIXES = (".html", ".htm")

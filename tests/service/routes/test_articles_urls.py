@@ -172,3 +172,33 @@ def test_documents_are_listed_newest_first_unknown_dates_last(
         (None, "Chip makers expand"),
         (None, "The two leaders met in Tokyo on Friday."),
     ]
+
+
+def test_pages_told_apart_by_a_query_parameter_are_different_articles(
+    client: TestClient, news_site: NewsSite
+) -> None:
+    story = news_site.url("/article/story")
+    one = client.post("/documents", json={"url": f"{story}?story=b1"}, headers=AUTH)
+    two = client.post("/documents", json={"url": f"{story}?story=b2"}, headers=AUTH)
+    assert (one.status_code, two.status_code) == (201, 201), two.text
+    tracked = client.post("/documents", json={"url": f"{story}?story=b1&fbclid=x"}, headers=AUTH)
+    assert tracked.status_code == 409
+    # Another URL, the same text (the site ignores `page`): the same article.
+    same = client.post("/documents", json={"url": f"{story}?story=b1&page=2"}, headers=AUTH)
+    assert same.status_code == 409
+    assert f"already stored as doc_id {one.json()['doc_id']!r}" in same.json()["error"]
+
+
+def test_put_of_a_page_stored_under_another_doc_id_is_a_conflict(
+    client: TestClient, settings: Settings, news_site: NewsSite
+) -> None:
+    url = news_site.url("/markets/ecb-holds-rates")
+    assert client.put("/documents/ecb", json={"url": url}, headers=AUTH).status_code == 201
+    before = fingerprint_files(settings.seeds_dir)
+    again = client.put("/documents/ecb-2", json={"url": url}, headers=AUTH)
+    assert again.status_code == 409, again.text
+    assert "already stored as doc_id 'ecb'; PUT /documents/ecb replaces it" in again.json()["error"]
+    assert fingerprint_files(settings.seeds_dir) == before
+    # The article's own URL again is a replacement, not a conflict.
+    same = client.put("/documents/ecb", json={"url": url + "?utm_source=x"}, headers=AUTH)
+    assert (same.status_code, same.json()["change"]) == (200, "unchanged")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import anyio
 from fastapi import APIRouter, HTTPException, Path, Request, Response
@@ -22,12 +22,15 @@ from starlette.datastructures import UploadFile
 from qa.core.cancel import Abandoned, abandon_when
 from qa.core.settings import Settings
 from qa.corpus.documents import DOC_ID_PATTERN
-from qa.corpus.ingest import article_from_url, limits, same_url
+from qa.corpus.ingest import article_from_url, limits, same_article
 from qa.corpus.seeds import ArticleFile, article_from_file, article_from_text
 from qa.engine.updates import WriteOutcome
 from qa.service.auth import AUTH_ERRORS, Writer
 from qa.service.deps import EngineDep, SettingsDep, WriteTurns
 from qa.service.schemas import ArticleIn, ArticleStored, ErrorOut, NewArticle, article_meta
+
+if TYPE_CHECKING:
+    from qa.engine.engine import Engine
 
 T = TypeVar("T")
 log = logging.getLogger("qa.writes")
@@ -85,20 +88,9 @@ async def add_document(
     request: Request, engine: EngineDep, settings: SettingsDep, turns: WriteTurns
 ) -> ArticleStored:
     """Add an article; 409 if its doc_id exists (PUT replaces) or, for a page, if an
-    article with the same canonical URL is stored under another doc_id."""
+    article with the same canonical URL or text is stored under another doc_id."""
     article = await _read_article(request, settings, None)
-    url = article.document.url
-    # Off the event loop: one URL normalisation (courlan) per stored article.
-    twin = (
-        await anyio.to_thread.run_sync(same_url, engine.index.documents, url, article.doc_id)
-        if url
-        else None
-    )
-    if twin is not None:
-        raise HTTPException(
-            409,
-            f"{url!r} is already stored as doc_id {twin!r}; PUT /documents/{twin} replaces it",
-        )
+    await _refuse_twin(engine, article)
     fresh = await _run(request, None, engine.embed, [article])
     (outcome,) = await _run(
         request, turns, lambda: engine.write([article], create_only=True, fresh=fresh)
@@ -109,7 +101,11 @@ async def add_document(
 @router.put(
     "/documents/{doc_id}",
     response_model=ArticleStored,
-    responses={201: {"model": ArticleStored, "description": "Created"}, **_ERRORS},
+    responses={
+        201: {"model": ArticleStored, "description": "Created"},
+        409: {"model": ErrorOut, "description": "The page is stored under another doc_id"},
+        **_ERRORS,
+    },
     openapi_extra=_body(ArticleIn),
 )
 async def replace_document(
@@ -120,8 +116,10 @@ async def replace_document(
     settings: SettingsDep,
     turns: WriteTurns,
 ) -> ArticleStored:
-    """Replace an article (or create it: 201)."""
+    """Replace an article (or create it: 201); 409 for a page whose canonical URL or text is
+    stored under another doc_id."""
     article = await _read_article(request, settings, doc_id)
+    await _refuse_twin(engine, article)
     fresh = await _run(request, None, engine.embed, [article])
     (outcome,) = await _run(request, turns, lambda: engine.write([article], fresh=fresh))
     response.status_code = 201 if outcome.change == "created" else 200
@@ -142,6 +140,20 @@ async def delete_document(
     if outcome.change == "missing":
         raise HTTPException(404, f"no article with doc_id {doc_id!r}; see GET /documents")
     return Response(status_code=204)
+
+
+async def _refuse_twin(engine: Engine, article: ArticleFile) -> None:
+    """409 when `article` is a page (it has a URL) stored already under another doc_id."""
+    url = article.document.url
+    if url is None:
+        return
+    # Off the event loop: a URL normalisation and a text hash per stored article.
+    twin = await anyio.to_thread.run_sync(same_article, engine.index.documents, article.document)
+    if twin is not None:
+        raise HTTPException(
+            409,
+            f"{url!r} is already stored as doc_id {twin!r}; PUT /documents/{twin} replaces it",
+        )
 
 
 async def _read_article(request: Request, settings: Settings, doc_id: str | None) -> ArticleFile:
