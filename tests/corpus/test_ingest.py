@@ -22,9 +22,10 @@ def test_article_from_url_is_front_matter_and_the_article_text(news_site: NewsSi
     )
     assert article.suffix == ".md"
     stored = article.data.decode()
+    # The page's canonical URL is on news.example.com, not where it was fetched: not taken.
     assert stored.startswith(
         "---\ntitle: Harbour bridge reopens after two-year repair\n"
-        "url: https://news.example.com/2025/03/12/harbour-bridge-reopens\n"
+        f"url: {news_site.url('/2025/03/12/harbour-bridge-reopens')}\n"
         "published: 2025-03-12\nsource: The Coastal Herald\nauthor: Maria Lindqvist\n---\n\n"
     )
     doc = article.document

@@ -6,7 +6,7 @@ import pytest
 
 from qa.corpus.documents import ArticleError, Meta
 from qa.corpus.news import extract_page, looks_like_html, parse_feed
-from tests.news_site import ARTICLE_SENTENCES, BOILERPLATE, DATA
+from tests.news_site import ARTICLE_SENTENCES, BOILERPLATE, DATA, SQUATTED, story_page
 
 
 @pytest.mark.parametrize("name", sorted(ARTICLE_SENTENCES))
@@ -26,7 +26,9 @@ def test_headline_is_the_title_and_not_a_line_of_the_text() -> None:
 
 
 def test_metadata_comes_from_the_page() -> None:
-    page = extract_page((DATA / "harbour-bridge.html").read_bytes(), url="http://127.0.0.1/x")
+    # Fetched from the site's AMP host: its canonical URL, on the same site, is the URL.
+    amp = "https://amp.news.example.com/harbour-bridge-reopens"
+    page = extract_page((DATA / "harbour-bridge.html").read_bytes(), url=amp)
     assert page.meta == Meta(
         title="Harbour bridge reopens after two-year repair",
         url="https://news.example.com/2025/03/12/harbour-bridge-reopens",
@@ -86,3 +88,20 @@ def test_what_is_not_a_feed_is_refused_naming_the_url(data: bytes) -> None:
 def test_looks_like_html() -> None:
     assert looks_like_html(b"  <!DOCTYPE html><html>")
     assert not looks_like_html(b"%PDF-1.7")
+
+
+@pytest.mark.parametrize(
+    ("fetched", "declared", "kept"),
+    [
+        ("http://squatter.example/s1", SQUATTED, "http://squatter.example/s1"),
+        ("https://reuters.com.evil.co/s1", SQUATTED, "https://reuters.com.evil.co/s1"),
+        ("https://evil.co.uk/s1", "https://www.bbc.co.uk/news/s1", "https://evil.co.uk/s1"),
+        ("https://m.bbc.co.uk/news/s1", "https://www.bbc.co.uk/news/s1", None),
+        ("https://amp.reuters.com/s1", SQUATTED, None),
+    ],
+)
+def test_a_canonical_url_is_accepted_only_on_the_fetched_pages_own_site(
+    fetched: str, declared: str, kept: str | None
+) -> None:
+    page = extract_page(story_page("s1", declared), url=fetched)
+    assert page.meta.url == (kept or declared)

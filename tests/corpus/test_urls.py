@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.corpus.urls import canonical_key
+from qa.corpus.urls import canonical_key, registrable_domain
 
 
 def test_canonical_key_drops_tracking_parameters_fragment_and_host_case() -> None:
@@ -32,3 +32,21 @@ def test_canonical_key_drops_tracking_parameters(tracker: str) -> None:
     plain = canonical_key("http://news.example.com/a?story=b1")
     assert canonical_key(f"http://news.example.com/a?story=b1&{tracker}") == plain
     assert canonical_key(f"http://news.example.com/a?{tracker}&story=b1#comments") == plain
+
+
+@pytest.mark.parametrize(
+    ("url", "domain"),
+    [
+        ("https://www.reuters.com/world/x", "reuters.com"),
+        ("https://www.bbc.co.uk/news/x", "bbc.co.uk"),
+        ("https://m.bbc.co.uk/news/x", "bbc.co.uk"),
+        ("https://evil.co.uk/x", "evil.co.uk"),
+        ("https://a.b.github.io/x", "b.github.io"),  # a public suffix run by a company
+        ("http://127.0.0.1:8765/x", "127.0.0.1"),
+        ("http://[::1]/x", "::1"),
+        ("http://localhost/x", "localhost"),
+        ("/relative/path", None),
+    ],
+)
+def test_registrable_domain(url: str, domain: str | None) -> None:
+    assert registrable_domain(url) == domain

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from qa.corpus.documents import NO_META, ArticleError, Meta, iso_date
+from qa.corpus.urls import same_site
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
@@ -69,8 +70,10 @@ def extract_page(
     """The article in an HTML page and its metadata, or ArticleError naming `name` (or `url`).
 
     `fallback` fills what the page does not say (e.g. a feed entry's date); the URL is the
-    page's canonical URL, else `url`. The page's headline, when it is also the text's first
-    line, is kept out of the text: it is the title, not a sentence of the article.
+    page's canonical URL when it is on the registrable domain of `url` (where the page was
+    fetched: a page elsewhere cannot claim another site's article), else `url`. The page's
+    headline, when it is also the text's first line, is kept out of the text: it is the
+    title, not a sentence of the article.
     """
     import trafilatura
 
@@ -100,7 +103,7 @@ def extract_page(
     published = iso_date(getattr(found, "date", None) or "")
     meta = Meta(
         title=title or fallback.title,
-        url=page_url if page_url and _is_web(page_url) else (url or fallback.url),
+        url=page_url if _may_claim(page_url, url) else (url or fallback.url),
         published=published or fallback.published,
         source=_clean(getattr(found, "sitename", None))
         or fallback.source
@@ -141,6 +144,14 @@ def _entry_date(entry: Any) -> str | None:
         if value:
             return time.strftime("%Y-%m-%d", value)
     return None
+
+
+def _may_claim(declared: str | None, fetched: str | None) -> bool:
+    """True when a page fetched from `fetched` may name `declared` as its canonical URL: it is
+    on the same registrable domain (or the page was not fetched: an upload names itself)."""
+    if not declared or not _is_web(declared):
+        return False
+    return fetched is None or same_site(declared, fetched)
 
 
 def _is_web(url: str) -> bool:

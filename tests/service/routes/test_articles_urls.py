@@ -31,7 +31,7 @@ def test_post_url_stores_the_article_with_its_metadata(
     stored = r.json()
     meta = {
         "title": "Harbour bridge reopens after two-year repair",
-        "url": "https://news.example.com/2025/03/12/harbour-bridge-reopens",
+        "url": news_site.url(BRIDGE),  # the page's canonical URL is on another site
         "published": "2025-03-12",
         "source": "The Coastal Herald",
         "author": "Maria Lindqvist",
@@ -200,5 +200,12 @@ def test_put_of_a_page_stored_under_another_doc_id_is_a_conflict(
     assert "already stored as doc_id 'ecb'; PUT /documents/ecb replaces it" in again.json()["error"]
     assert fingerprint_files(settings.seeds_dir) == before
     # The article's own URL again is a replacement, not a conflict.
-    same = client.put("/documents/ecb", json={"url": url + "?utm_source=x"}, headers=AUTH)
+    same = client.put("/documents/ecb", json={"url": url}, headers=AUTH)
     assert (same.status_code, same.json()["change"]) == (200, "unchanged")
+
+
+def test_a_page_cannot_claim_another_sites_url(client: TestClient, news_site: NewsSite) -> None:
+    # /squat declares rel=canonical on www.reuters.com: it is stored under its own URL.
+    r = client.post("/documents", json={"url": news_site.url("/squat")}, headers=AUTH)
+    assert r.status_code == 201, r.text
+    assert r.json()["url"] == news_site.url("/squat")
