@@ -26,6 +26,18 @@ OPEN = FetchLimits(allow_private=True, timeout=5)
         ("fe80::1%eth0", False),
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),  # IPv4-mapped loopback
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("64:ff9b:1::808:808", False),  # local-use NAT64: refused outright
+        ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
+        ("2002:c0a8:101::1", False),  # 6to4 of 192.168.1.1
+        ("2002:808:808::1", True),  # 6to4 of 8.8.8.8
+        ("::127.0.0.1", False),  # IPv4-compatible (deprecated): refused outright
+        ("::8.8.8.8", False),
+        ("::ffff:0:127.0.0.1", False),  # IPv4-translated: refused outright
+        ("::ffff:0:8.8.8.8", False),
+        ("fec0::1", False),  # site-local (deprecated)
         ("8.8.8.8", True),
         ("2606:4700:4700::1111", True),
     ],

@@ -57,11 +57,33 @@ class Fetched:
     data: bytes
 
 
+# IPv6 forms that carry an IPv4 address: judged by it (NAT64 and 6to4 reach public IPv4 hosts
+# this way), or refused outright where no public host is reached through them.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NEVER_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
+        "::/96",  # IPv4-compatible (deprecated), with :: and ::1
+        "::ffff:0:0:0/96",  # IPv4-translated (RFC 2765)
+        "fec0::/10",  # site-local (deprecated)
+    )
+)
+
+
 def is_public(address: str) -> bool:
-    """True for a globally routable unicast address (IPv4-mapped IPv6 judged as its IPv4)."""
+    """True for a globally routable unicast address; an IPv6 address that embeds an IPv4 one
+    (IPv4-mapped, NAT64 64:ff9b::/96, 6to4 2002::/16) is judged as that IPv4 address, and the
+    forms that reach no public host (local-use NAT64, IPv4-compatible, IPv4-translated,
+    site-local) are never public."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _NEVER_PUBLIC):
+            return False
+        if ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        else:
+            ip = ip.ipv4_mapped or ip.sixtofour or ip
     return ip.is_global and not ip.is_multicast
 
 
