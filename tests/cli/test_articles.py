@@ -128,3 +128,14 @@ def test_add_feed_that_is_not_a_feed_is_reported(cli: CliRunner, news_site: News
     result = cli.invoke(app, ["add", "--feed", news_site.url("/markets/ecb-holds-rates")])
     assert result.exit_code == 1
     assert "feed not read: " in result.stderr and "not an RSS or Atom feed" in result.stderr
+
+
+def test_add_feed_does_not_fetch_private_addresses_the_feed_names(
+    cli: CliRunner, news_site: NewsSite
+) -> None:
+    result = cli.invoke(app, ["add", "--feed", news_site.url("/mixed.xml")])
+    assert result.exit_code == 1
+    other = f"http://127.0.0.2:{news_site.port}/markets/ecb-holds-rates"
+    assert f"failed           {other}: " in result.stderr
+    assert "non-public address" in result.stderr
+    assert "1 added, 0 already present, 1 failed" in result.stdout

@@ -153,3 +153,15 @@ def test_a_feed_link_to_a_stored_text_is_present_whatever_its_url(news_site: New
     )
     assert found.present == [news_site.url("/article/story?t=41")]
     assert len(found.articles) == 3
+
+
+def test_a_feeds_links_reach_private_addresses_only_on_the_feeds_own_host(
+    news_site: NewsSite,
+) -> None:
+    # The operator allowed private addresses for the feed they named, not for whatever
+    # addresses its content names.
+    found = import_feed(news_site.url("/mixed.xml"), OPEN, set(), max_bytes=MB)
+    assert [a.document.title for a in found.articles] == ["Spain records its hottest June night"]
+    ((link, reason),) = found.failed
+    assert link == f"http://127.0.0.2:{news_site.port}/markets/ecb-holds-rates"
+    assert "non-public address" in reason

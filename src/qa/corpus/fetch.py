@@ -40,12 +40,22 @@ class BlockedAddress(FetchError):
 
 @dataclass(frozen=True, slots=True)
 class FetchLimits:
-    """Bounds on one fetch; `allow_private` lets it reach non-public addresses."""
+    """Bounds on one fetch; `allow_private` lets it reach non-public addresses, only on the
+    hosts of `private_origins` ((host, port) pairs) when that is given."""
 
     max_bytes: int = 10 * 1024 * 1024
     timeout: float = 20.0
     max_redirects: int = 5
     allow_private: bool = False
+    private_origins: frozenset[tuple[str, int]] | None = None
+
+    def private_ok(self, host: str, port: int) -> bool:
+        """True when this fetch may reach a non-public address at `host`:`port`."""
+        if not self.allow_private:
+            return False
+        return self.private_origins is None or (host.strip("[]").lower(), port) in (
+            self.private_origins
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +97,12 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def origin(url: str) -> tuple[str, int]:
+    """The (host, port) of an absolute http(s) URL (FetchLimits.private_origins), or FetchError."""
+    _, host, port = check_url(url)
+    return host.lower(), port
+
+
 def check_url(url: str) -> tuple[str, str, int]:
     """Scheme, host and port of an absolute http(s) URL, or FetchError."""
     try:
@@ -121,7 +137,7 @@ def _blocked(url: str, address: str) -> str:
     return (
         f"{_shown(url)} resolves to {address}, a loopback, private, link-local or otherwise "
         "non-public address, which the server does not fetch (QA_FETCH_ALLOW_PRIVATE=true "
-        "allows it)"
+        "allows it; a feed's links reach one only on the feed's own host)"
     )
 
 
@@ -130,12 +146,11 @@ def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
     import urllib3
 
     deadline = time.monotonic() + limits.timeout
-    manager = _pool_manager(limits.allow_private)
+    manager = _pool_manager(limits)
     current = url
     try:
         for _hop in range(limits.max_redirects + 1):
-            check_url(current)
-            if not limits.allow_private:
+            if not limits.private_ok(*origin(current)):
                 check_public(current)
             response = _request(manager, current, limits, deadline, accept)
             try:
@@ -224,13 +239,14 @@ def _shown(url: str) -> str:
     return repr(url if len(url) <= 300 else url[:300] + "…")
 
 
-def _pool_manager(allow_private: bool) -> urllib3.PoolManager:
-    """A pool manager whose connections refuse a non-public peer, unless `allow_private`."""
+def _pool_manager(limits: FetchLimits) -> urllib3.PoolManager:
+    """A pool manager whose connections refuse a non-public peer where `limits` do not allow
+    one."""
     import urllib3
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
     manager = urllib3.PoolManager(num_pools=2, maxsize=1)
-    if allow_private:
+    if limits.allow_private and limits.private_origins is None:
         return manager
 
     def guarded(base: Any) -> Any:
@@ -238,7 +254,7 @@ def _pool_manager(allow_private: bool) -> urllib3.PoolManager:
             def _new_conn(self) -> socket.socket:
                 sock: socket.socket = super()._new_conn()
                 address = str(sock.getpeername()[0])
-                if not is_public(address):
+                if not is_public(address) and not limits.private_ok(self.host, self.port):
                     sock.close()
                     raise BlockedAddress(_blocked(f"{self.host}:{self.port}", address))
                 return sock

@@ -1,18 +1,20 @@
 """Web pages and feeds into articles ready to store: fetch (bounded), extract, deduplicate.
 
 The server fetches only public addresses unless QA_FETCH_ALLOW_PRIVATE is set; the CLI, run by
-the operator, may fetch anything (`limits(settings, allow_private=True)`).
+the operator, may fetch anything the operator names (`limits(settings, allow_private=True)`).
+A feed's links are what the feed's author names, not the operator: they reach non-public
+addresses only on the feed's own host.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from qa.corpus.documents import NO_META, ArticleError, Meta
-from qa.corpus.fetch import FetchError, FetchLimits, fetch
+from qa.corpus.fetch import FetchError, FetchLimits, fetch, origin
 from qa.corpus.news import (
     FEED_TYPES,
     HTML_TYPES,
@@ -123,6 +125,8 @@ def import_feed(
     still go through. Raises FetchError / ArticleError when the feed itself cannot be read."""
     feed = read_feed(url, bounds)
     result = FeedImport(url)
+    if bounds.allow_private:
+        bounds = replace(bounds, private_origins=frozenset({origin(url)}))
     for entry in feed.entries:
         if canonical_key(entry.url) in known:
             result.present.append(entry.url)
