@@ -10,7 +10,7 @@ from qa.corpus.documents import ArticleError, read_article
 from qa.corpus.fetch import FetchError, FetchLimits
 from qa.corpus.ingest import article_from_url, import_feed, known_keys
 from qa.corpus.seeds import TooLarge, write_seed
-from tests.news_site import ARTICLE_SENTENCES, BOILERPLATE, NewsSite
+from tests.news_site import ARTICLE_SENTENCES, BOILERPLATE, LATIN1_SENTENCE, NewsSite
 
 OPEN = FetchLimits(allow_private=True, timeout=5)
 MB = 1024 * 1024
@@ -165,3 +165,9 @@ def test_a_feeds_links_reach_private_addresses_only_on_the_feeds_own_host(
     ((link, reason),) = found.failed
     assert link == f"http://127.0.0.2:{news_site.port}/markets/ecb-holds-rates"
     assert "non-public address" in reason
+
+
+def test_the_http_charset_of_a_page_is_honoured(news_site: NewsSite) -> None:
+    article = article_from_url(news_site.url("/latin1"), OPEN, doc_id=None, max_bytes=MB)
+    assert article.document.title == "Café reopens"
+    assert LATIN1_SENTENCE in article.document.text

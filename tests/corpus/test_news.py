@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.corpus.documents import ArticleError, Meta
-from qa.corpus.news import extract_page, looks_like_html, parse_feed
+from qa.corpus.news import decode_page, extract_page, looks_like_html, parse_feed
 from tests.news_site import ARTICLE_SENTENCES, BOILERPLATE, DATA, SQUATTED, story_page
 
 
@@ -105,3 +105,42 @@ def test_a_canonical_url_is_accepted_only_on_the_fetched_pages_own_site(
 ) -> None:
     page = extract_page(story_page("s1", declared), url=fetched)
     assert page.meta.url == (kept or declared)
+
+
+CAFE = "<html><head>{meta}<title>Café</title></head><body><p>Café crème à la carte.</p></body>"
+
+
+@pytest.mark.parametrize(
+    ("meta", "header", "encoding"),
+    [
+        ("", "iso-8859-1", "latin-1"),  # the header alone
+        ('<meta charset="windows-1252">', None, "cp1252"),  # the page alone
+        ('<meta http-equiv="Content-Type" content="text/html; charset=latin-1">', None, "latin-1"),
+        ('<meta charset="utf-8">', "iso-8859-1", "latin-1"),  # the header wins
+        ("", "no-such-charset", "utf-8"),  # an unknown name: detection
+        ("", None, "utf-8"),
+    ],
+)
+def test_a_page_is_decoded_by_its_header_then_its_meta_then_detection(
+    meta: str, header: str | None, encoding: str
+) -> None:
+    html = CAFE.format(meta=meta)
+    assert decode_page(html.encode(encoding), header) == html
+
+
+@pytest.mark.parametrize(
+    ("declared", "warned"),
+    [
+        ("2025-06-28T06:00:00+24:00", True),  # htmldate raised, and trafilatura lost the page
+        ("2025-06-28T06:00:00-25:30", True),
+        ("2025-13-45", False),  # htmldate's extensive search guessed 2025-01-01 from the year
+    ],
+)
+def test_a_bad_date_is_dropped_and_the_article_kept(declared: str, warned: bool, caplog) -> None:
+    html = (DATA / "heatwave.html").read_text().replace("2025-06-28T06:00:00+02:00", declared)
+    assert declared in html
+    page = extract_page(html.encode(), url="http://127.0.0.1/h", fallback=Meta(author="A B"))
+    assert "Temperatures in Seville did not fall below 31 degrees" in page.text
+    assert page.meta.published is None
+    assert page.meta.author == "A B"
+    assert ("publication date dropped" in caplog.text) is warned

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from qa.corpus.documents import ArticleError
+from qa.corpus.encoding import header_charset
 
 if TYPE_CHECKING:
     import urllib3
@@ -60,11 +61,13 @@ class FetchLimits:
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A fetched resource: the URL it finally came from, its media type and its bytes."""
+    """A fetched resource: the URL it finally came from, its media type, its bytes and the
+    charset its Content-Type header declares."""
 
     url: str
     media_type: str
     data: bytes
+    charset: str | None = None
 
 
 # IPv6 forms that carry an IPv4 address: judged by it (NAT64 and 6to4 reach public IPv4 hosts
@@ -168,8 +171,9 @@ def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
                 data = _read(response, current, limits, deadline)
             finally:
                 response.release_conn()
-            media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            return Fetched(current, media, data)
+            content_type = response.headers.get("content-type", "")
+            media = content_type.split(";")[0].strip().lower()
+            return Fetched(current, media, data, header_charset(content_type))
         raise FetchError(f"{_shown(url)}: more than {limits.max_redirects} redirects")
     except urllib3.exceptions.HTTPError as err:
         reason = getattr(err, "reason", None) or err

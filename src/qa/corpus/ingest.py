@@ -59,7 +59,9 @@ def article_from_url(
         media in ("", "application/octet-stream", "text/plain") and looks_like_html(fetched.data)
     ):
         raise FetchError(f"{url!r} is not an HTML page (its type is {media or 'not given'})")
-    page = extract_page(fetched.data, url=fetched.url, name=url, fallback=fallback)
+    page = extract_page(
+        fetched.data, url=fetched.url, name=url, fallback=fallback, charset=fetched.charset
+    )
     return article_from_page(page, doc_id=doc_id, max_bytes=max_bytes)
 
 

@@ -9,14 +9,19 @@ extracted one by one. Both libraries are imported on first use: they are not nee
 
 from __future__ import annotations
 
+import datetime
 import io
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from qa.corpus.documents import NO_META, ArticleError, Meta, iso_date
+from qa.corpus.encoding import decode_page
 from qa.corpus.urls import same_site
+
+log = logging.getLogger("qa.news")
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
@@ -65,7 +70,12 @@ def looks_like_html(data: bytes) -> bool:
 
 
 def extract_page(
-    html: bytes | str, *, url: str | None = None, name: str | None = None, fallback: Meta = NO_META
+    html: bytes | str,
+    *,
+    url: str | None = None,
+    name: str | None = None,
+    fallback: Meta = NO_META,
+    charset: str | None = None,
 ) -> NewsPage:
     """The article in an HTML page and its metadata, or ArticleError naming `name` (or `url`).
 
@@ -73,11 +83,17 @@ def extract_page(
     page's canonical URL when it is on the registrable domain of `url` (where the page was
     fetched: a page elsewhere cannot claim another site's article), else `url`. The page's
     headline, when it is also the text's first line, is kept out of the text: it is the
-    title, not a sentence of the article.
+    title, not a sentence of the article. Bytes are decoded by `encoding.decode_page`,
+    `charset` being what the HTTP header declared. A date that cannot be read is dropped.
     """
     import trafilatura
+    import trafilatura.metadata
 
     label = repr(name or url or "page")
+    if isinstance(html, bytes):
+        html = decode_page(html, charset) or html
+    # trafilatura calls htmldate by this module-level name: see _find_date_or_none.
+    trafilatura.metadata.find_date = _find_date_or_none  # type: ignore[attr-defined]
     try:
         found = trafilatura.bare_extraction(
             html,
@@ -86,6 +102,13 @@ def extract_page(
             include_comments=False,
             include_tables=False,
             favor_precision=True,
+            # Only dates the page states (metadata, <time>, the URL): the extensive search
+            # also guesses from any number that looks like a year ("2025-13-45" -> 2025-01-01).
+            date_extraction_params={
+                "original_date": True,
+                "extensive_search": False,
+                "max_date": datetime.date.today().isoformat(),
+            },
         )
     except Exception as err:  # lxml or a date parser on a malformed page
         raise ArticleError(f"{label}: the page could not be read ({err})") from None
@@ -136,6 +159,19 @@ def parse_feed(data: bytes, url: str) -> Feed:
             )
         )
     return Feed(_clean(parsed.feed.get("title")), entries)
+
+
+def _find_date_or_none(*args: Any, **kwargs: Any) -> str | None:
+    """htmldate's `find_date`, or None (and a warning) where it fails: it raises on some
+    malformed dates (an offset of 24 hours or more), and trafilatura then drops the whole page
+    as unreadable; a date is metadata, so a bad one is dropped and the article kept."""
+    from htmldate import find_date
+
+    try:
+        return find_date(*args, **kwargs)
+    except (ValueError, TypeError, OverflowError) as err:
+        log.warning("publication date dropped: the page's date could not be read (%s)", err)
+        return None
 
 
 def _entry_date(entry: Any) -> str | None:
