@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
@@ -40,6 +41,9 @@ Published = Annotated[
 ]
 Source = Annotated[str | None, Field(description="The site or outlet, when known.")]
 Author = Annotated[str | None, Field(description="Who wrote it, when known.")]
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class AskRequest(BaseModel):
@@ -84,8 +88,11 @@ class AskRequest(BaseModel):
     @field_validator("since", "until", mode="before")
     @classmethod
     def _date_string(cls, value: object) -> object:
-        if value is not None and not isinstance(value, str | date):
-            raise ValueError("must be a date as a string, YYYY-MM-DD")
+        # pydantic alone would also take "1746403200" (a Unix time) and date-times at midnight.
+        if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+            return value
+        if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+            raise ValueError(f"must be a date written YYYY-MM-DD, not {value!r:.40}")
         return value
 
     @model_validator(mode="after")
