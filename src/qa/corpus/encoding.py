@@ -30,7 +30,7 @@ def header_charset(content_type: str) -> str | None:
     message = Message()
     message["content-type"] = content_type
     charset = message.get_param("charset")
-    return charset.strip() or None if isinstance(charset, str) else None
+    return (charset.strip() or None) if isinstance(charset, str) else None
 
 
 def decode_page(data: bytes, declared: str | None = None) -> str | None:
