@@ -74,8 +74,22 @@ def test_confidence_is_the_product_of_its_two_parts() -> None:
 def test_the_confidence_model_reads_registered_names_only() -> None:
     from qa.answer.features import ALL_FEATURES, QUESTION_FEATURES
     from qa.answer.ranker import MARGIN, TOP_LOGIT
+    from qa.answer.reading import READER_VALUES
 
-    known = {*ALL_FEATURES, *QUESTION_FEATURES, TOP_LOGIT, MARGIN}
+    known = {*ALL_FEATURES, *QUESTION_FEATURES, TOP_LOGIT, MARGIN, *READER_VALUES}
     assert set(ANSWERABLE_FEATURES) <= known
     assert len(set(ANSWERABLE_FEATURES)) == len(ANSWERABLE_FEATURES)
     assert set(RIGHT_FEATURES) == set(ANSWERABLE_FEATURES) - set(QUESTION_FEATURES)
+
+
+def test_the_span_threshold_is_the_lowest_that_keeps_the_mean_f1() -> None:
+    from qa.training.calibrate import TopTable, choose_span_threshold
+
+    table = TopTable()
+    # Sure spans are right, unsure ones wrong: mean F1 by threshold 1.0, 1.0, 0.67, 0.5.
+    table.spans = [(-0.1, 1.0), (-0.5, 1.0), (-1.2, 0.0), (-3.0, 0.0)]
+    assert choose_span_threshold(table, 0.65) == -1.2
+    assert choose_span_threshold(table, 0.9) == -0.5
+    # Nothing reaches the bar: above every span (none is marked).
+    table.spans = [(-0.3, 0.2)]
+    assert choose_span_threshold(table, 0.65) > -0.3

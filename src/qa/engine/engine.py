@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qa.answer.answerer import Answer, Answerer
+from qa.answer.answerer import DEFAULT_SPAN_THRESHOLD, Answer, Answerer
 from qa.answer.filters import ArticleFilter, allowed_rows
 from qa.answer.ranker import Ranker
 from qa.answer.reader import Reader
@@ -84,7 +84,10 @@ class Engine:
         retriever = Retriever(
             index, self.embedder, self.ranker, self.settings.candidates, self.stage
         )
-        answerer = Answerer(index, retriever, self.abstain_threshold)
+        span_threshold = float(
+            (self.ranker.meta or {}).get("span_threshold", DEFAULT_SPAN_THRESHOLD)
+        )
+        answerer = Answerer(index, retriever, self.abstain_threshold, span_threshold)
         return State(index, answerer, version, time.time())
 
     @property

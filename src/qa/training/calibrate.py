@@ -17,6 +17,7 @@ gives 4.2 % for 77 %, and 0.3 % for 81 % on SQuAD where the product gave 0.1 % f
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.answer.answerer import DEFAULT_SPAN_THRESHOLD, reader_span
 from qa.answer.features import ALL_FEATURES
 from qa.answer.ranker import (
     MARGIN,
@@ -39,6 +41,7 @@ from qa.answer.reading import READER_VALUES
 from qa.embed.model import CachingEmbedder
 from qa.evaluation.corpora import ANSWERABLE, SampledCorpus
 from qa.evaluation.scoring import is_hit
+from qa.evaluation.span_metrics import token_f1
 from qa.training.fitting import fit_logistic
 
 if TYPE_CHECKING:
@@ -94,6 +97,7 @@ ANSWERABLE_FEATURES = (*_RANKING_FEATURES, *READER_VALUES)
 RIGHT_FEATURES = tuple(f for f in ANSWERABLE_FEATURES if f != "unknown")
 # Weights of the ranker's logit against the reader's relevance tried for the reader stage.
 RANKER_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0)
+SPAN_MIN_F1 = 0.65  # the short answers marked keep this mean token F1 on training questions
 MAX_FALSE_ABSTENTION = 0.04  # per set, on training questions; the goal is 5 % on held-out ones
 C = 1.0  # inverse L2 strength of both logistic models
 
@@ -107,9 +111,12 @@ class TopTable:
     kind: list[str] = field(default_factory=list)  # answerable, left-out, off-topic, ...
     group: list[str] = field(default_factory=list)  # the set it came from (pool name)
     size: list[int] = field(default_factory=list)  # articles in its corpus
+    # Answerable questions whose best candidate the reader read and marked a span of the kind
+    # asked for: the span's log-probability and its token F1 (0 when the sentence is wrong).
+    spans: list[tuple[float, float]] = field(default_factory=list)
 
     def extend(self, other: TopTable) -> None:
-        for name in ("values", "correct", "kind", "group", "size"):
+        for name in ("values", "correct", "kind", "group", "size", "spans"):
             getattr(self, name).extend(getattr(other, name))
 
     def matrix(self, features: Sequence[str]) -> NDArray[np.float64]:
@@ -136,11 +143,35 @@ def collect_tops(corpus: SampledCorpus, engine: Engine, keep: Callable[[int], bo
             runner_up,
         )
         table.values.append(values)
-        table.correct.append(is_hit(item, doc.doc_id, (span.start, span.end)))
+        hit = is_hit(item, doc.doc_id, (span.start, span.end))
+        table.correct.append(hit)
+        sentence = doc.text[span.start : span.end]
+        marked = (
+            reader_span(item.question, sentence, best.reading, -math.inf)
+            if best.reading is not None and item.answerable and item.answers
+            else None
+        )
+        if marked is not None and best.reading is not None:
+            f1 = token_f1(sentence[marked[0] : marked[1]], item.answers) if hit else 0.0
+            table.spans.append((best.reading.span_score, f1))
         table.kind.append(str(item.extra["kind"]))
         table.group.append(str(item.extra["pool"]))
         table.size.append(corpus.size)
     return table
+
+
+def choose_span_threshold(table: TopTable, min_f1: float = SPAN_MIN_F1) -> float:
+    """The lowest threshold on the reader span's log-probability whose marked spans keep a mean
+    token F1 of `min_f1` on the training questions (rounded down to 2 decimals)."""
+    if not table.spans:
+        return DEFAULT_SPAN_THRESHOLD
+    ordered = sorted(table.spans, key=lambda p: -p[0])
+    scores = np.array([p[0] for p in ordered])
+    mean_f1 = np.cumsum([p[1] for p in ordered]) / np.arange(1, len(ordered) + 1)
+    keep = np.flatnonzero(mean_f1 >= min_f1)
+    if not len(keep):  # no threshold keeps the bar: mark nothing
+        return float(np.floor(scores[0] * 100) / 100 + 0.01)
+    return float(np.floor(scores[int(keep[-1])] * 100) / 100)
 
 
 def _balanced_weights(table: TopTable, mask: NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -250,6 +281,7 @@ def train_confidence(
         **(ranker.meta or {}),
         "abstain_threshold": threshold,
         "reader_ranker_weight": weight,
+        "span_threshold": choose_span_threshold(table),
         "reader": (reader.inner.meta.get("sha256") if reader is not None else None),
         "confidence_trained_on": {
             "corpora": len(corpora),
