@@ -28,6 +28,10 @@ from qa.service.routes import articles, ask, documents, health, ops, web
 # embedded then stops at its next step with nothing changed (see qa.core.cancel), so the server
 # stops within a few seconds, never after a long upload has been embedded.
 SHUTDOWN_GRACE_SECONDS = 3
+# Pages fetched at once (POST/PUT /documents {"url"}); more wait for a turn without a thread.
+# Fetches wait on the network, not the cores, and have a limiter of their own: slow pages must
+# never take the threads that the probes and the read routes run on.
+FETCH_TURNS = 8
 
 
 def create_app(
@@ -52,6 +56,7 @@ def create_app(
     app.state.question_turns = anyio.CapacityLimiter(resolve_threads(settings.threads))
     # One write at a time waits for a thread; the others wait here, without holding any.
     app.state.write_turns = anyio.CapacityLimiter(1)
+    app.state.fetch_turns = anyio.CapacityLimiter(FETCH_TURNS)
     app.state.feedback_log = FeedbackLog(settings.feedback_path)
     install_error_handlers(app)
     app.state.metrics = metrics = Metrics(app)

@@ -26,7 +26,7 @@ from qa.corpus.ingest import article_from_url, limits, same_article
 from qa.corpus.seeds import ArticleFile, article_from_file, article_from_text
 from qa.engine.updates import WriteOutcome
 from qa.service.auth import AUTH_ERRORS, Writer
-from qa.service.deps import EngineDep, SettingsDep, WriteTurns
+from qa.service.deps import EngineDep, SettingsDep, WriteTurns, fetch_turns
 from qa.service.schemas import ArticleIn, ArticleStored, ErrorOut, NewArticle, article_meta
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ async def _from_json(request: Request, settings: Settings, doc_id: str | None) -
         url = body.url
         return await _run(
             request,
-            None,  # reading or embedding an article needs no writer's turn
+            await fetch_turns(request),  # a fetch's turn, never a read route's thread
             lambda: article_from_url(url, limits(settings), doc_id=given, max_bytes=max_bytes),
         )
     text = body.text or ""
