@@ -21,7 +21,7 @@ from qa.engine.engine import Engine
 from qa.service.error_handlers import install_error_handlers
 from qa.service.feedback import FeedbackLog
 from qa.service.lifespan import lifespan
-from qa.service.ops import BodyLimit, Metrics, RequestLog
+from qa.service.ops import BodyLimit, InFlight, Metrics, RequestLog
 from qa.service.routes import articles, ask, documents, health, ops, web
 
 # On SIGTERM, requests still running after this many seconds are cancelled; a write being
@@ -61,7 +61,8 @@ def create_app(
     install_error_handlers(app)
     app.state.metrics = metrics = Metrics(app)
     app.add_middleware(BodyLimit, limit_for=_body_limits(settings))
-    app.add_middleware(RequestLog, metrics=metrics)
+    app.state.in_flight = in_flight = InFlight()
+    app.add_middleware(RequestLog, metrics=metrics, in_flight=in_flight)
     app.include_router(ops.router)
     app.include_router(web.router)
     app.mount("/static", web.static_files(), name="static")

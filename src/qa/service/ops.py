@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
+import anyio
 from fastapi import FastAPI, HTTPException
 from prometheus_client import (
     CollectorRegistry,
@@ -188,12 +189,28 @@ class _IndexCollector:
         )
 
 
+class InFlight:
+    """How many HTTP requests are being handled: a server that stops cancels those still running
+    after its grace period, then waits here (`drained`) for them to end and be logged."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def drained(self, seconds: float) -> bool:
+        """Wait until no request is in flight, at most `seconds`; True when none is."""
+        with anyio.move_on_after(seconds):
+            while self.count:
+                await anyio.sleep(0.02)
+        return self.count == 0
+
+
 class RequestLog:
     """Request id, one JSON log line and the metrics of every HTTP request."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, in_flight: InFlight) -> None:
         self.app = app
         self.metrics = metrics
+        self.in_flight = in_flight
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -214,9 +231,11 @@ class RequestLog:
                 message = {**message, "headers": headers}
             await send(message)
 
+        self.in_flight.count += 1
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            self.in_flight.count -= 1
             seconds = time.perf_counter() - started
             route = self.metrics.route_of(scope)
             method = scope["method"]

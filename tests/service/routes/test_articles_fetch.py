@@ -28,14 +28,14 @@ def wait_for(condition: object, seconds: float) -> bool:
     return False
 
 
-def send_post(base: str, body: dict[str, str]) -> socket.socket:
+def send_post(base: str, body: dict[str, str], token: str = TOKEN) -> socket.socket:
     """POST /documents on a raw connection whose answer is never read (closing it leaves)."""
     address = urlsplit(base)
     data = json.dumps(body).encode()
     sock = socket.create_connection((address.hostname, address.port))
     sock.sendall(
         b"POST /documents HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        + f"Authorization: Bearer {TOKEN}\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        + f"Authorization: Bearer {token}\r\nContent-Length: {len(data)}\r\n\r\n".encode()
         + data
     )
     return sock
