@@ -91,6 +91,13 @@ class Settings(BaseSettings):
         le=1024**3,
         description="Largest request body outside article uploads (e.g. POST /ask).",
     )
+    body_timeout: float = Field(
+        60.0,
+        gt=0.0,
+        le=3600.0,
+        description="Seconds a client may take to send a request's whole body, from the "
+        "request's start; slower is a 408 and the connection is closed.",
+    )
     fetch_allow_private: bool = Field(
         False,
         description='Let POST/PUT /documents {"url"} fetch loopback, private and link-local '

@@ -60,7 +60,7 @@ def create_app(
     app.state.feedback_log = FeedbackLog(settings.feedback_path)
     install_error_handlers(app)
     app.state.metrics = metrics = Metrics(app)
-    app.add_middleware(BodyLimit, limit_for=_body_limits(settings))
+    app.add_middleware(BodyLimit, limit_for=_body_limits(settings), timeout=settings.body_timeout)
     app.state.in_flight = in_flight = InFlight()
     app.add_middleware(RequestLog, metrics=metrics, in_flight=in_flight)
     app.include_router(ops.router)

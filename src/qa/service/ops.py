@@ -1,4 +1,4 @@
-"""Operations middleware: request ids and logs, Prometheus metrics, body-size limits.
+"""Operations middleware: request ids and logs, Prometheus metrics, body size and time limits.
 
 Both middlewares are plain ASGI (no buffering of bodies or responses). Every request gets a
 request id (the caller's `X-Request-ID` when it is sane, else a new one), echoed in the response
@@ -52,14 +52,30 @@ class BodyTooLarge(QAError, HTTPException):
         )
 
 
+class BodyTimedOut(QAError, HTTPException):
+    """A request body not received in time (a client that stalls, or drips, holds a connection
+    and a task for as long as it likes otherwise)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408,
+            f"the request body was not received within {seconds:g} s (QA_BODY_TIMEOUT)",
+            headers={"Connection": "close"},
+        )
+
+
 class BodyLimit:
     """413 for a body over the limit `limit_for(scope)` gives: by Content-Length when the route
     first reads the body (without reading any of it), and by counting the bytes as they arrive
-    (chunked uploads have no Content-Length)."""
+    (chunked uploads have no Content-Length); 408 for a body not received in full within
+    `timeout` seconds of the request's start."""
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[Scope], tuple[int, str]]) -> None:
+    def __init__(
+        self, app: ASGIApp, limit_for: Callable[[Scope], tuple[int, str]], timeout: float
+    ) -> None:
         self.app = app
         self.limit_for = limit_for
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,17 +86,24 @@ class BodyLimit:
         refuse = length is not None and length.isdigit() and int(length) > limit
         seen = 0
         started = False
+        ended = False  # the whole body is in; later receives wait for a disconnect, unbounded
+        deadline = anyio.current_time() + self.timeout
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, ended
             if refuse:  # by Content-Length: not one byte is read. The request still goes
                 raise BodyTooLarge(limit, what)  # through routing, so it is logged by route.
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise BodyTooLarge(limit, what)
-            return message
+            if ended:
+                return await receive()
+            with anyio.move_on_after(deadline - anyio.current_time()):
+                message = await receive()
+                ended = message["type"] != "http.request" or not message.get("more_body")
+                if message["type"] == "http.request":
+                    seen += len(message.get("body", b""))
+                    if seen > limit:
+                        raise BodyTooLarge(limit, what)
+                return message
+            raise BodyTimedOut(self.timeout)
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -89,7 +112,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge as err:  # raised outside a route's error handling
+        except (BodyTooLarge, BodyTimedOut) as err:  # raised outside a route's error handling
             if started:
                 raise
             await _error(send, err)
