@@ -22,6 +22,7 @@ from qa.service.error_handlers import install_error_handlers
 from qa.service.feedback import FeedbackLog
 from qa.service.lifespan import lifespan
 from qa.service.ops import BodyLimit, InFlight, Metrics, RequestLog
+from qa.service.ratelimit import RateLimiter
 from qa.service.routes import articles, ask, documents, health, ops, web
 
 # On SIGTERM, requests still running after this many seconds are cancelled; a write being
@@ -57,7 +58,8 @@ def create_app(
     # One write at a time waits for a thread; the others wait here, without holding any.
     app.state.write_turns = anyio.CapacityLimiter(1)
     app.state.fetch_turns = anyio.CapacityLimiter(FETCH_TURNS)
-    app.state.feedback_log = FeedbackLog(settings.feedback_path)
+    app.state.feedback_log = FeedbackLog(settings.feedback_path, settings.feedback_max_bytes)
+    app.state.feedback_rate = RateLimiter(settings.feedback_rate)
     install_error_handlers(app)
     app.state.metrics = metrics = Metrics(app)
     app.add_middleware(BodyLimit, limit_for=_body_limits(settings), timeout=settings.body_timeout)
