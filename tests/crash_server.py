@@ -3,11 +3,13 @@
     python -m tests.crash_server SEEDS INDEX TOKEN [PHASE:N]
 
 With PHASE:N the process SIGKILLs itself at that point of its Nth write, for the deterministic
-crash tests (the random ones kill it from outside).
+crash tests (the random ones kill it from outside). With QA_TEST_LOG set, qa's log (the access
+log included) goes to stderr.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -80,6 +82,8 @@ def main(seeds: str, index: str, token: str, crash_at: str = "") -> None:
     settings = Settings(
         seeds_dir=Path(seeds), index_dir=Path(index), api_token=token, reload_interval=0
     )
+    if os.environ.get("QA_TEST_LOG"):
+        logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
     delay = float(os.environ.get("QA_TEST_EMBED_DELAY", "0"))
     embedder = SlowEmbedder(delay) if delay else FakeEmbedder()
     engine, _ = Engine.open(settings, embedder=embedder)  # the restart: recovers

@@ -1,6 +1,7 @@
 """A small news site on loopback for the ingestion tests: article pages wrapped in navigation,
 cookie banners, related links and comments, an RSS and an Atom feed, and pages that must be
-refused (not HTML, empty, too large, too slow, redirect loops, redirects to other addresses).
+refused (not HTML, empty, too large, too slow, redirect loops, redirects to other addresses),
+and pages that drip: a byte at a time, their body or even their headers (`/drip`).
 
 `news_site` answers HTTP/1.0, one connection per request; `keepalive_site` answers HTTP/1.1 and
 keeps connections open, as most real servers do (a client that reuses a connection without
@@ -8,6 +9,7 @@ reading a response to its end breaks only there)."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -106,9 +108,15 @@ class NewsSite:
     port: int
     user_agents: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    # One event per /drip request, set once it has stopped sending (done, or its client gone).
+    drips: list[threading.Event] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         return self.base + path
+
+    def dripping(self) -> int:
+        """How many /drip responses are still being sent."""
+        return sum(not ended.is_set() for ended in list(self.drips))
 
 
 def _handler(site: NewsSite, protocol: str) -> type[BaseHTTPRequestHandler]:
@@ -148,6 +156,8 @@ def _handler(site: NewsSite, protocol: str) -> type[BaseHTTPRequestHandler]:
                 self._send(200, story_page("s1", SQUATTED).encode(), "text/html")
             elif path == "/latin1":
                 self._send(200, _latin1_page(), "text/html; charset=iso-8859-1")
+            elif path == "/drip":
+                self._drip(query)
             elif path == "/mixed.xml":  # a link to this host, and one to another private one
                 links = [site.url("/climate/hottest-june-night")]
                 links.append(f"http://127.0.0.2:{site.port}/markets/ecb-holds-rates")
@@ -155,6 +165,31 @@ def _handler(site: NewsSite, protocol: str) -> type[BaseHTTPRequestHandler]:
             else:
                 return False
             return True
+
+        def _drip(self, query: dict[str, list[str]]) -> None:
+            """A byte every `every` seconds: `bytes` of body (0: without end), after headers
+            sent the same way when `headers=slow`."""
+            ended = threading.Event()
+            site.drips.append(ended)
+            every = float(query.get("every", ["0.2"])[0])
+            total = int(query.get("bytes", ["0"])[0])
+            head = "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n"
+            head += f"Content-Length: {total}\r\n\r\n" if total else "\r\n"
+            slow = query.get("headers", [""])[0] == "slow"
+            try:
+                if not slow:
+                    self.wfile.write(head.encode())
+                body = itertools.repeat(b"<", total) if total else itertools.repeat(b"<")
+                slow_head = (bytes([b]) for b in head.encode()) if slow else ()
+                for byte in itertools.chain(slow_head, body):
+                    self.wfile.write(byte)
+                    self.wfile.flush()
+                    time.sleep(every)
+            except OSError:  # the client went away
+                pass
+            finally:
+                self.close_connection = True
+                ended.set()
 
         def _basic(self, path: str) -> None:
             if path in PAGES:

@@ -235,7 +235,9 @@ _VALUE = st.text(
     body=st.text(alphabet=st.sampled_from(list("ab. :-\n\r#")), max_size=120),
 )
 def test_front_matter_never_becomes_answer_text(title: str, url: str, source: str, body: str):
-    meta = Meta(title=title or None, url=url or None, source=source or None)
+    # Only http(s) URLs are kept (cap_meta).
+    web = f"https://example.com/{url}".strip() if url else None
+    meta = Meta(title=title or None, url=web, source=source or None)
     doc = make_document("a", front_matter(meta) + body)
     assert (doc.url, doc.source) == (meta.url, meta.source)
     assert doc.text == body.lstrip("\r\n")

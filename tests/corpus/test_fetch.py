@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 import qa.corpus.fetch
+from qa.core.cancel import Abandoned, abandon_when
 from qa.corpus.fetch import USER_AGENT, BlockedAddress, FetchError, FetchLimits, fetch, is_public
 from tests.news_site import NewsSite
 
@@ -130,3 +134,55 @@ def test_a_redirect_with_a_large_body_is_not_read_to_its_end(keepalive_site: New
     got = fetch(url, FetchLimits(allow_private=True, timeout=5, max_bytes=1_000_000))
     assert b"European Central Bank" in got.data
     assert keepalive_site.paths == ["/redirect", "/redirect", "/markets/ecb-holds-rates"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/drip?bytes=100&every=0.1",  # 100 bytes at 10 a second: every read is quick, the whole not
+        "/drip?every=0.1",  # a body without end
+        "/drip?bytes=100&every=0.1&headers=slow",  # even the headers a byte at a time
+    ],
+)
+def test_a_page_that_drips_is_cut_off_at_the_fetch_timeout(news_site: NewsSite, path: str) -> None:
+    # The timeout bounds the whole fetch, not each read. Without the fix the first page is read
+    # to its end (4 s) and the second never ends: the fetch runs in a thread the test can leave.
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            fetch(news_site.url(path), FetchLimits(allow_private=True, timeout=1))
+        except BaseException as err:
+            failure.append(err)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(3 * 1 + 2)  # three times the timeout, and some slack for a busy machine
+    assert not worker.is_alive(), "the fetch outlived its timeout"
+    assert failure and isinstance(failure[0], FetchError), failure
+    assert "within 1 s" in str(failure[0]) and "/drip" in str(failure[0])
+    news_site.drips[0].wait(5)  # and the connection was closed: the site stopped sending
+    assert news_site.dripping() == 0
+
+
+def test_an_abandoned_fetch_stops_reading_at_once(news_site: NewsSite) -> None:
+    gone = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        with abandon_when(gone.is_set):
+            try:
+                fetch(news_site.url("/drip?every=0.1"), FetchLimits(allow_private=True, timeout=60))
+            except BaseException as err:
+                failure.append(err)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    while not news_site.drips:
+        time.sleep(0.01)
+    gone.set()
+    worker.join(30)  # well before its 60 s timeout
+    assert not worker.is_alive(), "the abandoned fetch went on reading"
+    assert failure and isinstance(failure[0], Abandoned), failure
+    news_site.drips[0].wait(5)
+    assert news_site.dripping() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import time
 from collections.abc import Callable, Iterator
 
@@ -14,7 +15,7 @@ from fastapi.testclient import TestClient
 from qa.core.settings import Settings
 from qa.corpus.seeds import article_from_text
 from qa.engine.engine import Engine
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, serve_app
 from tests.service.conftest import make_client
 
 TOKEN = "write-token-0123456789"
@@ -118,3 +119,35 @@ def test_server_follows_an_index_published_by_another_process(
     other.write([article_from_text(text, doc_id="giraffe", title=None, max_bytes=10**6)])
     wait_for(lambda: client.get("/documents/giraffe").status_code == 200, seconds=5)
     assert client.get("/readyz").json()["documents"] == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/ask", b'{"question": "Who'), ("/documents", b'{"text": "The harbour')],
+)
+def test_stalled_request_bodies_are_answered_408_and_their_connections_closed(
+    settings: Settings, path: str, body: bytes
+) -> None:
+    # 20 clients that send their headers and half a body, then nothing: each is answered 408
+    # and its connection closed (uvicorn's keep-alive timeout does not cover a body).
+    settings = settings.model_copy(update={"api_token": TOKEN, "body_timeout": 1.0})
+    engine, _ = Engine.open(settings, embedder=FakeEmbedder())
+    with serve_app(settings, engine) as base:
+        host, port = base.removeprefix("http://").split(":")
+        stalled = []
+        for _ in range(20):
+            sock = socket.create_connection((host, int(port)))
+            sock.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                f"Authorization: Bearer {TOKEN}\r\nContent-Length: 1000\r\n\r\n".encode()
+                + body
+            )
+            sock.settimeout(30)  # far beyond the body timeout: the server must answer first
+            stalled.append(sock)
+        for sock in stalled:
+            answer = b""
+            while chunk := sock.recv(65536):  # to the end: the server closes the connection
+                answer += chunk
+            sock.close()
+            assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+            assert b"within 1 s" in answer

@@ -30,6 +30,12 @@ def checkpoint() -> None:
         raise Abandoned("the request was abandoned (client gone or server stopping)")
 
 
+def abandon_check() -> Callable[[], bool] | None:
+    """The check `checkpoint()` makes in this context, for a helper thread to poll (a thread
+    started by hand does not inherit the context)."""
+    return _check.get()
+
+
 @contextmanager
 def abandon_when(check: Callable[[], bool] | None) -> Iterator[None]:
     """Within the block (and in worker threads started from it), `checkpoint()` raises once

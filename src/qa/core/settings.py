@@ -69,6 +69,20 @@ class Settings(BaseSettings):
     feedback_path: Path = Field(
         Path("feedback.jsonl"), description="JSON-lines file that POST /feedback appends to."
     )
+    feedback_max_bytes: int = Field(
+        50 * 1024 * 1024,
+        ge=1024,
+        le=1024**4,
+        description="Largest size of the feedback file; a vote that would pass it is refused "
+        "(507) until the file is moved away.",
+    )
+    feedback_rate: float = Field(
+        30.0,
+        gt=0.0,
+        le=100_000.0,
+        description="Votes per minute that POST /feedback takes from one client address (in "
+        "bursts of as many); faster is a 429 with Retry-After. Per worker process.",
+    )
     api_token: str | None = Field(
         None,
         min_length=16,
@@ -90,6 +104,13 @@ class Settings(BaseSettings):
         ge=1024,
         le=1024**3,
         description="Largest request body outside article uploads (e.g. POST /ask).",
+    )
+    body_timeout: float = Field(
+        60.0,
+        gt=0.0,
+        le=3600.0,
+        description="Seconds a client may take to send a request's whole body, from the "
+        "request's start; slower is a 408 and the connection is closed.",
     )
     fetch_allow_private: bool = Field(
         False,

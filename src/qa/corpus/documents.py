@@ -13,17 +13,20 @@ checked against the file itself. A file may open with a front-matter block of me
     ---
 
 It is metadata, never answer text: `Document.text` is the body after it, and offsets index that.
+Every field has a cap (`META_CHARS`), and a url must be http(s): see `cap_meta`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pysbd
 
@@ -46,7 +49,12 @@ _NOT_PROSE = re.compile(r"\s*(#{1,6}\s|[-*_]{3,}\s*$)")
 _FRONT_MATTER = re.compile(r"---[ \t]*\r?\n((?:[^\r\n]*\r?\n)*?)---[ \t]*(?:\r?\n|$)")
 _FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)[ \t]*:[ \t]*(.*?)[ \t]*")
 META_FIELDS = ("title", "url", "published", "source", "author")
+# Characters each field may have (`published` is an ISO 8601 date or date-time, or unknown):
+# every answer repeats its citations' metadata, so one huge field would make each answer huge.
+META_CHARS = {"title": 300, "url": 2048, "source": 200, "author": 200}
 TITLE_CHARS = 80
+
+log = logging.getLogger("qa.corpus")
 
 
 class ArticleError(QAError, ValueError):
@@ -134,6 +142,25 @@ def split_front_matter(text: str) -> tuple[Meta, str]:
     return Meta(**{k: v or None for k, v in values.items()}), body
 
 
+def cap_meta(meta: Meta) -> tuple[Meta, list[str]]:
+    """`meta` within `META_CHARS`, and one line per field changed: a title, source or author is
+    cut at a word boundary; a url that is too long, or not http(s), is dropped (cut short, it
+    would name another page)."""
+    values = {key: getattr(meta, key) for key in META_FIELDS}
+    problems = []
+    for key, limit in META_CHARS.items():
+        value = values[key]
+        if value is None:
+            continue
+        if key == "url" and urlsplit(value).scheme.lower() not in ("http", "https"):
+            problems.append(f"url {shorten(value, 60)!r} is not an http(s) URL")
+            values[key] = None
+        elif len(value) > limit:
+            problems.append(f"{key} has {len(value):,} characters; at most {limit:,} are kept")
+            values[key] = None if key == "url" else shorten(value, limit)
+    return (Meta(**values) if problems else meta), problems
+
+
 def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1].strip()
@@ -169,7 +196,7 @@ def title_from(doc_id: str, text: str, spans: tuple[Span, ...] | list[Span] = ()
     shortened to about TITLE_CHARS characters, else a readable form of the file name."""
     first = text.lstrip().split("\n", 1)[0].strip()
     if first.startswith("# ") and first[2:].strip():
-        return first[2:].strip()
+        return shorten(first[2:].strip(), META_CHARS["title"])
     if spans:
         return shorten(" ".join(text[spans[0].start : spans[0].end].split()))
     words = re.sub(r"[_\-.]+", " ", doc_id).strip()
@@ -290,12 +317,24 @@ def decode_article(data: bytes, name: str = "article") -> str:
 
 
 def make_document(
-    doc_id: str, text: str, title: str | None = None, sha256: str | None = None
+    doc_id: str,
+    text: str,
+    title: str | None = None,
+    sha256: str | None = None,
+    *,
+    strict: bool = False,
 ) -> Document:
     """Build a `Document` from decoded file text (front matter, if any, becomes its metadata
-    and `text` is the body); `sha256` defaults to that of the text's UTF-8 bytes."""
+    and `text` is the body); `sha256` defaults to that of the text's UTF-8 bytes. Front matter
+    over its caps (`cap_meta`) is an ArticleError when `strict` (an article sent to the API),
+    else cut with a warning (a seeds folder written by hand still loads)."""
     check_doc_id(doc_id)
     meta, body = split_front_matter(text)
+    meta, problems = cap_meta(meta)
+    if problems and strict:
+        raise ArticleError(f"{doc_id}: in the front matter, {'; '.join(problems)}")
+    if problems:
+        log.warning("%s: in the front matter, %s", doc_id, "; ".join(problems))
     sentences = tuple(split_sentences(body))
     return Document(
         doc_id=doc_id,

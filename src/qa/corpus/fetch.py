@@ -6,17 +6,26 @@ it must not reach the server's own network: every address is checked after DNS r
 again on the socket actually connected (so a DNS answer that changes between check and connect
 gains nothing), on the first request and on every redirect. Redirects are followed here, one at a
 time, so each hop's scheme and address are checked too.
+
+The timeout bounds the whole fetch (connection, redirects, headers and body), not each read: a
+server that sends a byte now and then would reset a per-read timeout forever. A watchdog thread
+shuts the fetch's sockets down at the deadline, or as soon as the work is abandoned (its client
+gone, the server stopping: `qa.core.cancel`), so a read blocked on such a server returns at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from qa.core.cancel import Abandoned, abandon_check, checkpoint
 from qa.corpus.documents import ArticleError
 from qa.corpus.encoding import header_charset
 
@@ -29,6 +38,8 @@ _CHUNK = 64 * 1024
 # longer one is not worth reading, and its connection is closed instead.
 _REDIRECT_BODY = 64 * 1024
 _REDIRECTS = (301, 302, 303, 307, 308)
+# How often the watchdog looks whether the fetch was abandoned (seconds).
+_POLL = 0.1
 
 
 class FetchError(ArticleError):
@@ -145,11 +156,14 @@ def _blocked(url: str, address: str) -> str:
 
 
 def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
-    """GET `url` (following at most `limits.max_redirects` redirects), or FetchError."""
+    """GET `url` (following at most `limits.max_redirects` redirects), or FetchError; within
+    `limits.timeout` in all, and raising `Abandoned` soon after the work is abandoned."""
     import urllib3
 
+    checkpoint()  # a fetch that waited for its turn may be wanted no more
     deadline = time.monotonic() + limits.timeout
-    manager = _pool_manager(limits)
+    watchdog = _Watchdog(deadline, abandon_check())
+    manager = _pool_manager(limits, watchdog)
     current = url
     try:
         for _hop in range(limits.max_redirects + 1):
@@ -171,19 +185,76 @@ def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
                 data = _read(response, current, limits, deadline)
             finally:
                 response.release_conn()
+            watchdog.check(current, limits)  # a cut connection can look like a body's end
             content_type = response.headers.get("content-type", "")
             media = content_type.split(";")[0].strip().lower()
             return Fetched(current, media, data, header_charset(content_type))
         raise FetchError(f"{_shown(url)}: more than {limits.max_redirects} redirects")
     except urllib3.exceptions.HTTPError as err:
+        watchdog.check(current, limits)
         reason = getattr(err, "reason", None) or err
         if isinstance(reason, BlockedAddress):
             raise reason from None
         raise FetchError(f"{_shown(current)} could not be fetched ({reason})") from None
     except OSError as err:  # a socket error urllib3 did not wrap: still the page's problem
+        watchdog.check(current, limits)
         raise FetchError(f"{_shown(current)} could not be fetched ({err})") from None
     finally:
+        watchdog.stop()
         manager.clear()
+
+
+class _Watchdog:
+    """Shuts down a fetch's connections at its deadline, or once `abandoned()` is true."""
+
+    def __init__(self, deadline: float, abandoned: Callable[[], bool] | None) -> None:
+        self.deadline = deadline
+        self.abandoned = abandoned
+        self.fired: str | None = None  # "timeout" or "abandoned"
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        threading.Thread(target=self._watch, name="qa-fetch-watchdog", daemon=True).start()
+
+    def add(self, sock: socket.socket) -> None:
+        """Watch `sock`, a connected socket of this fetch (TLS already wrapped)."""
+        with self._lock:
+            self._sockets.append(sock)
+
+    def check(self, url: str, limits: FetchLimits) -> None:
+        """Raise why the fetch was cut short, if it was."""
+        if self.fired == "abandoned":
+            raise Abandoned(f"the fetch of {_shown(url)} was abandoned")
+        if self.fired == "timeout":
+            raise FetchError(f"{_shown(url)}: not received within {limits.timeout:g} s")
+
+    def stop(self) -> None:
+        with self._lock:
+            self._done.set()
+
+    def _watch(self) -> None:
+        while not self._done.wait(max(0.0, min(_POLL, self.deadline - time.monotonic()))):
+            if time.monotonic() >= self.deadline:
+                reason = "timeout"
+            elif self.abandoned is not None and self.abandoned():
+                reason = "abandoned"
+            else:
+                continue
+            with self._lock:
+                if self._done.is_set():  # the fetch ended meanwhile: its sockets are not ours
+                    return
+                self.fired = reason
+                for sock in self._sockets:
+                    _cut(sock)
+            return
+
+
+def _cut(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also for a TLS socket: a read blocked in another thread
+    # returns at once (end of stream), and the socket stays open until its owner closes it; a
+    # socket already closed has no descriptor left to reach.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _request(
@@ -243,22 +314,26 @@ def _shown(url: str) -> str:
     return repr(url if len(url) <= 300 else url[:300] + "…")
 
 
-def _pool_manager(limits: FetchLimits) -> urllib3.PoolManager:
-    """A pool manager whose connections refuse a non-public peer where `limits` do not allow
-    one."""
+def _pool_manager(limits: FetchLimits, watchdog: _Watchdog) -> urllib3.PoolManager:
+    """A pool manager whose connections the watchdog can cut, and which refuse a non-public
+    peer where `limits` do not allow one."""
     import urllib3
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
     manager = urllib3.PoolManager(num_pools=2, maxsize=1)
-    if limits.allow_private and limits.private_origins is None:
-        return manager
+    guard = not (limits.allow_private and limits.private_origins is None)
 
     def guarded(base: Any) -> Any:
         class Guarded(base):  # type: ignore[misc]
+            def connect(self) -> None:
+                super().connect()
+                # The socket itself: http.client lets go of it once a response will close it.
+                watchdog.add(self.sock)
+
             def _new_conn(self) -> socket.socket:
                 sock: socket.socket = super()._new_conn()
                 address = str(sock.getpeername()[0])
-                if not is_public(address) and not limits.private_ok(self.host, self.port):
+                if guard and not is_public(address) and not limits.private_ok(self.host, self.port):
                     sock.close()
                     raise BlockedAddress(_blocked(f"{self.host}:{self.port}", address))
                 return sock

@@ -14,6 +14,7 @@ of its metadata (see `corpus.split_front_matter`).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import unicodedata
@@ -25,9 +26,11 @@ from pathlib import Path, PurePosixPath
 from qa.core.errors import QAError
 from qa.corpus.documents import (
     ARTICLE_SUFFIXES,
+    META_CHARS,
     ArticleError,
     Document,
     article_paths,
+    cap_meta,
     check_doc_id,
     decode_article,
     front_matter,
@@ -36,8 +39,9 @@ from qa.corpus.documents import (
 from qa.corpus.news import NewsPage, extract_page
 from qa.corpus.urls import canonical_key
 
-MAX_TITLE_CHARS = 300
+MAX_TITLE_CHARS = META_CHARS["title"]
 HTML_SUFFIXES = (".html", ".htm")
+log = logging.getLogger("qa.corpus")
 _TEMP_FILE = re.compile(r"\..+\.[0-9a-f]{32}\.tmp")
 
 
@@ -117,9 +121,12 @@ def article_from_file(
 
 
 def article_from_page(page: NewsPage, *, doc_id: str | None, max_bytes: int) -> ArticleFile:
-    """A news page's article: its text under a front-matter block of its metadata (`.md`).
-    Without a doc_id, one is derived from the headline and the canonical URL."""
-    meta = page.meta
+    """A news page's article: its text under a front-matter block of its metadata (`.md`),
+    cut to its caps with a warning (`corpus.cap_meta`: a page is what its site wrote). Without
+    a doc_id, one is derived from the headline and the canonical URL."""
+    meta, problems = cap_meta(page.meta)
+    if problems:
+        log.warning("%s: in the page's metadata, %s", meta.url or doc_id, "; ".join(problems))
     doc_id = check_doc_id(doc_id or derive_doc_id(meta.title, page.text, meta.url))
     return _article(doc_id, ".md", (front_matter(meta) + page.text).encode("utf-8"), max_bytes)
 
@@ -130,7 +137,8 @@ def _article(doc_id: str, suffix: str, data: bytes, max_bytes: int) -> ArticleFi
             f"article is {len(data):,} bytes; the limit is {max_bytes:,} (QA_MAX_ARTICLE_BYTES)"
         )
     text = decode_article(data, doc_id)
-    document = make_document(doc_id, text, sha256=hashlib.sha256(data).hexdigest())
+    sha256 = hashlib.sha256(data).hexdigest()
+    document = make_document(doc_id, text, sha256=sha256, strict=True)
     if not document.sentences:
         raise ArticleError(f"{doc_id}: no sentences found; an article needs some prose")
     return ArticleFile(doc_id, suffix, data, document)

@@ -21,13 +21,18 @@ from qa.engine.engine import Engine
 from qa.service.error_handlers import install_error_handlers
 from qa.service.feedback import FeedbackLog
 from qa.service.lifespan import lifespan
-from qa.service.ops import BodyLimit, Metrics, RequestLog
+from qa.service.ops import BodyLimit, InFlight, Metrics, RequestLog
+from qa.service.ratelimit import RateLimiter
 from qa.service.routes import articles, ask, documents, health, ops, web
 
 # On SIGTERM, requests still running after this many seconds are cancelled; a write being
 # embedded then stops at its next step with nothing changed (see qa.core.cancel), so the server
 # stops within a few seconds, never after a long upload has been embedded.
 SHUTDOWN_GRACE_SECONDS = 3
+# Pages fetched at once (POST/PUT /documents {"url"}); more wait for a turn without a thread.
+# Fetches wait on the network, not the cores, and have a limiter of their own: slow pages must
+# never take the threads that the probes and the read routes run on.
+FETCH_TURNS = 8
 
 
 def create_app(
@@ -52,11 +57,14 @@ def create_app(
     app.state.question_turns = anyio.CapacityLimiter(resolve_threads(settings.threads))
     # One write at a time waits for a thread; the others wait here, without holding any.
     app.state.write_turns = anyio.CapacityLimiter(1)
-    app.state.feedback_log = FeedbackLog(settings.feedback_path)
+    app.state.fetch_turns = anyio.CapacityLimiter(FETCH_TURNS)
+    app.state.feedback_log = FeedbackLog(settings.feedback_path, settings.feedback_max_bytes)
+    app.state.feedback_rate = RateLimiter(settings.feedback_rate)
     install_error_handlers(app)
     app.state.metrics = metrics = Metrics(app)
-    app.add_middleware(BodyLimit, limit_for=_body_limits(settings))
-    app.add_middleware(RequestLog, metrics=metrics)
+    app.add_middleware(BodyLimit, limit_for=_body_limits(settings), timeout=settings.body_timeout)
+    app.state.in_flight = in_flight = InFlight()
+    app.add_middleware(RequestLog, metrics=metrics, in_flight=in_flight)
     app.include_router(ops.router)
     app.include_router(web.router)
     app.mount("/static", web.static_files(), name="static")

@@ -47,6 +47,12 @@ async def write_turns(request: Request) -> anyio.CapacityLimiter:
     return limiter
 
 
+async def fetch_turns(request: Request) -> anyio.CapacityLimiter:
+    """How many pages may be fetched at once (their own threads, not the read routes')."""
+    limiter: anyio.CapacityLimiter = request.app.state.fetch_turns
+    return limiter
+
+
 async def get_feedback_log(request: Request) -> FeedbackLog:
     """The feedback file (`QA_FEEDBACK_PATH`)."""
     feedback: FeedbackLog = request.app.state.feedback_log

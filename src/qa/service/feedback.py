@@ -13,24 +13,42 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+# The cited sentence, as stored with a vote; a longer one is cut (the doc_id and sentence_index
+# name it exactly).
+MAX_EVIDENCE_CHARS = 2_000
+
+
+class FeedbackFull(OSError):
+    """The feedback file has reached QA_FEEDBACK_MAX_BYTES."""
+
 
 class FeedbackLog:
     """Appends one JSON line per vote; safe for concurrent requests of one process and beyond.
 
     The lock orders writers within the process; O_APPEND with a single `write` of the whole line
     keeps lines from different processes whole, and fsync makes an acknowledged vote durable.
+    A vote that would take the file past `max_bytes` is refused (FeedbackFull), not written:
+    the votes already there are kept, and the operator moves the file away to collect more.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_bytes: int | None = None) -> None:
         self.path = path
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
 
     def append(self, record: Mapping[str, Any]) -> None:
+        """Append `record` as one line, durably; FeedbackFull once the file is full."""
         line = json_line(record, separators=(", ", ": ")).encode()
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
+                # Other processes may append between this check and the write: by a line each.
+                size = os.fstat(fd).st_size
+                if self.max_bytes is not None and size + len(line) > self.max_bytes:
+                    raise FeedbackFull(
+                        f"{self.path} has reached {self.max_bytes:,} bytes (QA_FEEDBACK_MAX_BYTES)"
+                    )
                 written = os.write(fd, line)
                 if written != len(line):  # only on a full disk or similar; never leave half a line
                     raise OSError(f"short write to {self.path}: {written} of {len(line)} bytes")
@@ -66,6 +84,6 @@ def feedback_record(
         "answer": answer,
         "doc_id": doc_id,
         "sentence_index": sentence_index,
-        "evidence": evidence,
+        "evidence": evidence[:MAX_EVIDENCE_CHARS] if evidence is not None else None,
         "helpful": helpful,
     }

@@ -20,6 +20,8 @@ from qa.engine.engine import Engine
 
 log = logging.getLogger("qa.api")
 
+DRAIN_SECONDS = 2.0
+
 
 def lifespan(
     settings: Settings,
@@ -43,6 +45,10 @@ def lifespan(
         worker.start()
         yield
         stop.set()
+        # Requests cancelled by a server stopping end within moments (their work stops at its
+        # next step): wait for them, so that each is answered and logged before the process
+        # exits (uvicorn does not wait for the tasks it cancelled).
+        await app.state.in_flight.drained(DRAIN_SECONDS)
         worker.join(timeout=2)
 
     return run

@@ -1,4 +1,4 @@
-"""Operations middleware: request ids and logs, Prometheus metrics, body-size limits.
+"""Operations middleware: request ids and logs, Prometheus metrics, body size and time limits.
 
 Both middlewares are plain ASGI (no buffering of bodies or responses). Every request gets a
 request id (the caller's `X-Request-ID` when it is sane, else a new one), echoed in the response
@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
+import anyio
 from fastapi import FastAPI, HTTPException
 from prometheus_client import (
     CollectorRegistry,
@@ -51,14 +52,30 @@ class BodyTooLarge(QAError, HTTPException):
         )
 
 
+class BodyTimedOut(QAError, HTTPException):
+    """A request body not received in time (a client that stalls, or drips, holds a connection
+    and a task for as long as it likes otherwise)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408,
+            f"the request body was not received within {seconds:g} s (QA_BODY_TIMEOUT)",
+            headers={"Connection": "close"},
+        )
+
+
 class BodyLimit:
     """413 for a body over the limit `limit_for(scope)` gives: by Content-Length when the route
     first reads the body (without reading any of it), and by counting the bytes as they arrive
-    (chunked uploads have no Content-Length)."""
+    (chunked uploads have no Content-Length); 408 for a body not received in full within
+    `timeout` seconds of the request's start."""
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[Scope], tuple[int, str]]) -> None:
+    def __init__(
+        self, app: ASGIApp, limit_for: Callable[[Scope], tuple[int, str]], timeout: float
+    ) -> None:
         self.app = app
         self.limit_for = limit_for
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,17 +86,24 @@ class BodyLimit:
         refuse = length is not None and length.isdigit() and int(length) > limit
         seen = 0
         started = False
+        ended = False  # the whole body is in; later receives wait for a disconnect, unbounded
+        deadline = anyio.current_time() + self.timeout
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, ended
             if refuse:  # by Content-Length: not one byte is read. The request still goes
                 raise BodyTooLarge(limit, what)  # through routing, so it is logged by route.
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise BodyTooLarge(limit, what)
-            return message
+            if ended:
+                return await receive()
+            with anyio.move_on_after(deadline - anyio.current_time()):
+                message = await receive()
+                ended = message["type"] != "http.request" or not message.get("more_body")
+                if message["type"] == "http.request":
+                    seen += len(message.get("body", b""))
+                    if seen > limit:
+                        raise BodyTooLarge(limit, what)
+                return message
+            raise BodyTimedOut(self.timeout)
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -88,7 +112,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge as err:  # raised outside a route's error handling
+        except (BodyTooLarge, BodyTimedOut) as err:  # raised outside a route's error handling
             if started:
                 raise
             await _error(send, err)
@@ -188,12 +212,28 @@ class _IndexCollector:
         )
 
 
+class InFlight:
+    """How many HTTP requests are being handled: a server that stops cancels those still running
+    after its grace period, then waits here (`drained`) for them to end and be logged."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def drained(self, seconds: float) -> bool:
+        """Wait until no request is in flight, at most `seconds`; True when none is."""
+        with anyio.move_on_after(seconds):
+            while self.count:
+                await anyio.sleep(0.02)
+        return self.count == 0
+
+
 class RequestLog:
     """Request id, one JSON log line and the metrics of every HTTP request."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, in_flight: InFlight) -> None:
         self.app = app
         self.metrics = metrics
+        self.in_flight = in_flight
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -214,9 +254,11 @@ class RequestLog:
                 message = {**message, "headers": headers}
             await send(message)
 
+        self.in_flight.count += 1
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            self.in_flight.count -= 1
             seconds = time.perf_counter() - started
             route = self.metrics.route_of(scope)
             method = scope["method"]

@@ -215,7 +215,8 @@ class ErrorOut(BaseModel):
     detail: object | None = None
 
 
-MAX_ANSWER_CHARS = 10_000
+# An answer is one sentence of an article: a vote's answer longer than this is not one.
+MAX_ANSWER_CHARS = 2_000
 
 
 class FeedbackRequest(BaseModel):

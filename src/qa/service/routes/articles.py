@@ -8,6 +8,7 @@ being served; a page that cannot be fetched or read leaves nothing behind.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from qa.corpus.ingest import article_from_url, limits, same_article
 from qa.corpus.seeds import ArticleFile, article_from_file, article_from_text
 from qa.engine.updates import WriteOutcome
 from qa.service.auth import AUTH_ERRORS, Writer
-from qa.service.deps import EngineDep, SettingsDep, WriteTurns
+from qa.service.deps import EngineDep, SettingsDep, WriteTurns, fetch_turns
 from qa.service.schemas import ArticleIn, ArticleStored, ErrorOut, NewArticle, article_meta
 
 if TYPE_CHECKING:
@@ -183,7 +184,7 @@ async def _from_json(request: Request, settings: Settings, doc_id: str | None) -
         url = body.url
         return await _run(
             request,
-            None,  # reading or embedding an article needs no writer's turn
+            await fetch_turns(request),  # a fetch's turn, never a read route's thread
             lambda: article_from_url(url, limits(settings), doc_id=given, max_bytes=max_bytes),
         )
     text = body.text or ""
@@ -226,9 +227,10 @@ async def _run(
     own errors become responses in `qa.service.error_handlers`, a write's others here."""
     try:
         return await _abandonable(request, function, args, turns)
-    except Abandoned:
-        log.info("client disconnected; write abandoned with nothing changed")
-        raise HTTPException(400, "the client disconnected; nothing was changed") from None
+    except Abandoned as err:
+        why = "the server is stopping" if isinstance(err, _Stopping) else "the client disconnected"
+        log.info("%s; write abandoned with nothing changed", why)
+        raise HTTPException(400, f"{why}; nothing was changed") from None
     except OSError as err:  # the seeds folder: full disk, permissions
         raise HTTPException(
             503, f"the seeds folder could not be changed ({err.strerror or err}); try again"
@@ -243,7 +245,8 @@ async def _abandonable(
 ) -> T:
     """`function(*args)` in a worker thread, given up at its next `qa.core.cancel.checkpoint()` once
     the client disconnects or this request is cancelled (a server stopping cancels the requests
-    still running after its grace period)."""
+    still running after its grace period); a cancelled request waits for the thread to stop, so
+    nothing runs on behind its answer, and then raises `Abandoned` (unless the work was done)."""
     gone = threading.Event()
 
     async def watch() -> None:
@@ -258,7 +261,20 @@ async def _abandonable(
         watcher.start_soon(watch)
         try:
             with abandon_when(gone.is_set):
-                result = await anyio.to_thread.run_sync(function, *args, limiter=limiter)
+                work = asyncio.ensure_future(
+                    anyio.to_thread.run_sync(function, *args, limiter=limiter)
+                )
+            try:
+                result = await asyncio.shield(work)
+            except asyncio.CancelledError:
+                # uvicorn cancels the task itself, which no anyio shield holds back.
+                gone.set()
+                _uncancel()
+                with anyio.CancelScope(shield=True):
+                    try:
+                        result = await work
+                    except Abandoned:
+                        raise _Stopping("the server is stopping") from None
         except Exception as err:  # raised below, not wrapped in the task group's ExceptionGroup
             failure = err
         finally:
@@ -266,6 +282,18 @@ async def _abandonable(
     if failure is not None:
         raise failure
     return result
+
+
+class _Stopping(Abandoned):
+    """Work abandoned because the server stops (it cancelled the request)."""
+
+
+def _uncancel() -> None:
+    # The cancellation was taken in hand (the work stops, the request answers 400): left
+    # counted, it would cancel the next anyio scope the request enters.
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
 
 
 def _stored(outcome: WriteOutcome, article: ArticleFile) -> ArticleStored:

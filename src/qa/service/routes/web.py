@@ -13,7 +13,8 @@ from starlette.types import Scope
 
 from qa.service.auth import AUTH_ERRORS, Reader
 from qa.service.deps import FeedbackLogDep, SettingsDep
-from qa.service.feedback import feedback_record
+from qa.service.feedback import FeedbackFull, feedback_record
+from qa.service.ratelimit import RateLimiter, retry_after
 from qa.service.schemas import (
     MAX_QUESTION_CHARS,
     ErrorOut,
@@ -46,7 +47,9 @@ FEEDBACK_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
     413: {"model": ErrorOut, "description": "Request body too large"},
     422: {"model": ErrorOut, "description": "Invalid input"},
+    429: {"model": ErrorOut, "description": "Too many votes from this client (QA_FEEDBACK_RATE)"},
     503: {"model": ErrorOut, "description": "The index is still loading"},
+    507: {"model": ErrorOut, "description": "The feedback file is full (QA_FEEDBACK_MAX_BYTES)"},
 }
 
 
@@ -95,7 +98,16 @@ def config(request: Request, settings: SettingsDep) -> WebConfig:
     dependencies=[Reader],
 )
 def feedback(body: FeedbackRequest, request: Request, feedback_log: FeedbackLogDep) -> FeedbackOut:
-    """Record a 👍 / 👎 on an answer in the feedback file (`QA_FEEDBACK_PATH`)."""
+    """Record a 👍 / 👎 on an answer in the feedback file (`QA_FEEDBACK_PATH`): at most
+    `QA_FEEDBACK_RATE` votes a minute per client (429), and 507 once the file is full."""
+    limiter: RateLimiter = request.app.state.feedback_rate
+    wait = limiter.take(request.client.host if request.client else "")
+    if wait:
+        raise HTTPException(
+            429,
+            "too many votes from this client; try again later (QA_FEEDBACK_RATE)",
+            headers={"Retry-After": retry_after(wait)},
+        )
     evidence = _cited_sentence(request, body.doc_id, body.sentence_index)
     record = feedback_record(
         question=body.question,
@@ -107,6 +119,11 @@ def feedback(body: FeedbackRequest, request: Request, feedback_log: FeedbackLogD
     )
     try:
         feedback_log.append(record)
+    except FeedbackFull as err:
+        log.warning("vote refused: %s", err)
+        raise HTTPException(
+            507, "the feedback file is full (QA_FEEDBACK_MAX_BYTES); votes are not saved"
+        ) from None
     except OSError:
         log.exception("cannot append to %s", feedback_log.path)
         raise HTTPException(
