@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from qa.core.errors import QAError
+
 # The cited sentence, as stored with a vote; a longer one is cut (the doc_id and sentence_index
 # name it exactly).
 MAX_EVIDENCE_CHARS = 2_000
 
 
-class FeedbackFull(OSError):
+class FeedbackFull(QAError, OSError):
     """The feedback file has reached QA_FEEDBACK_MAX_BYTES."""
 
 
