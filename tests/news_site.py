@@ -9,6 +9,8 @@ reading a response to its end breaks only there)."""
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
 import itertools
 import threading
 import time
@@ -110,9 +112,19 @@ class NewsSite:
     paths: list[str] = field(default_factory=list)
     # One event per /drip request, set once it has stopped sending (done, or its client gone).
     drips: list[threading.Event] = field(default_factory=list)
+    # The stories of /live.xml, a feed that answers conditional requests (ETag, Last-Modified).
+    live: list[str] = field(default_factory=list)
+    not_modified: int = 0  # 304s sent
+    # Requests (path and query) held until their event is set: (arrived, release).
+    holds: dict[str, tuple[threading.Event, threading.Event]] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return self.base + path
+
+    def hold(self, target: str) -> tuple[threading.Event, threading.Event]:
+        """Hold requests for `target` (path and query): set when one arrives, set to answer."""
+        self.holds[target] = (threading.Event(), threading.Event())
+        return self.holds[target]
 
     def dripping(self) -> int:
         """How many /drip responses are still being sent."""
@@ -138,6 +150,10 @@ def _handler(site: NewsSite, protocol: str) -> type[BaseHTTPRequestHandler]:
             site.user_agents.append(self.headers.get("User-Agent", ""))
             path, _, query = self.path.partition("?")
             site.paths.append(path)
+            if self.path in site.holds:
+                arrived, release = site.holds[self.path]
+                arrived.set()
+                release.wait(30)
             if not self._more(path, parse_qs(query)):
                 self._basic(path)
 
@@ -158,6 +174,8 @@ def _handler(site: NewsSite, protocol: str) -> type[BaseHTTPRequestHandler]:
                 self._send(200, _latin1_page(), "text/html; charset=iso-8859-1")
             elif path == "/drip":
                 self._drip(query)
+            elif path == "/live.xml":
+                self._live()
             elif path == "/mixed.xml":  # a link to this host, and one to another private one
                 links = [site.url("/climate/hottest-june-night")]
                 links.append(f"http://127.0.0.2:{site.port}/markets/ecb-holds-rates")
@@ -165,6 +183,23 @@ def _handler(site: NewsSite, protocol: str) -> type[BaseHTTPRequestHandler]:
             else:
                 return False
             return True
+
+        def _live(self) -> None:
+            """/live.xml: an RSS feed of `site.live`, 304 to a request that has its ETag or
+            asks If-Modified-Since its Last-Modified (the time of its first story count)."""
+            body = _rss(site, [f"/article/story?story={s}" for s in site.live])
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            modified = email.utils.formatdate(1_700_000_000 + 3600 * len(site.live), usegmt=True)
+            if self.headers.get("If-None-Match") == etag or (
+                self.headers.get("If-None-Match") is None
+                and self.headers.get("If-Modified-Since") == modified
+            ):
+                site.not_modified += 1
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            self._send(200, body, "application/rss+xml", ETag=etag, Last_Modified=modified)
 
         def _drip(self, query: dict[str, list[str]]) -> None:
             """A byte every `every` seconds: `bytes` of body (0: without end), after headers

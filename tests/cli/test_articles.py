@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -11,6 +15,8 @@ from qa.cli import app
 from qa.core.settings import Settings
 from tests.corpus.test_seeds import assert_consistent
 from tests.news_site import DATA, NewsSite
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_add_stores_and_indexes_and_reports_bad_files(
@@ -139,3 +145,55 @@ def test_add_feed_does_not_fetch_private_addresses_the_feed_names(
     assert f"failed           {other}: " in result.stderr
     assert "non-public address" in result.stderr
     assert "1 added, 0 already present, 1 failed" in result.stdout
+
+
+# `qa add` in a process of its own, on the fake embedder, without the reader.
+_ADD_CHILD = """
+import sys
+from qa.embed.loader import ModelLoader
+from tests.conftest import FakeEmbedder
+fake = FakeEmbedder()
+ModelLoader.get = lambda self: fake
+ModelLoader.weights_sha256 = property(lambda self: fake.fingerprint.weights_sha256)
+from qa.cli import app
+app(sys.argv[1:])
+"""
+
+
+def test_add_feed_killed_midway_keeps_what_it_stored_and_a_rerun_adds_the_rest(
+    cli: CliRunner, settings: Settings, news_site: NewsSite
+) -> None:
+    feed = news_site.url("/stories.xml")
+    arrived, release = news_site.hold("/article/story?t=41")  # the third of four stories
+    env = {
+        **os.environ,
+        "QA_SEEDS_DIR": str(settings.seeds_dir),
+        "QA_INDEX_DIR": str(settings.index_dir),
+        "QA_READER_CANDIDATES": "0",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", _ADD_CHILD, "add", "--feed", feed],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert arrived.wait(120), "the import never reached the third story"
+        child.kill()  # SIGKILL while the third page is being fetched
+        _, stderr = child.communicate(timeout=30)
+    finally:
+        release.set()
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL, stderr.decode()
+    stored = sorted(p.name for p in settings.seeds_dir.iterdir() if p.name.startswith("story-"))
+    assert len(stored) == 2, stored  # the two stories fetched before the kill
+    news_site.paths.clear()
+    rerun = cli.invoke(app, ["add", "--feed", feed])
+    assert rerun.exit_code == 0, rerun.output
+    assert f"feed {feed}: 2 added, 2 already present, 0 failed" in rerun.stdout
+    # Only the feed and the two stories not stored yet were fetched.
+    assert sorted(news_site.paths) == ["/article/story", "/article/story", "/stories.xml"]
+    assert len([p for p in settings.seeds_dir.iterdir() if p.name.startswith("story-")]) == 4
+    assert_consistent(settings)

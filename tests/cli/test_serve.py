@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.cli import app
+from qa.core.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +36,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_bad_values_are_usage_errors_before_anything_starts() -> None:
     result = CliRunner().invoke(app, ["serve", "--port", "0"])
     assert result.exit_code == 2 and "port" in result.output
+    result = CliRunner().invoke(app, ["serve", "--feed", "ftp://a.example/rss.xml"])
+    assert result.exit_code == 2 and "QA_FEEDS: 'ftp://a.example/rss.xml'" in result.output
 
 
 def test_a_missing_seeds_folder_stops_before_serving(tmp_path: Path) -> None:
@@ -53,7 +56,9 @@ def test_workers_get_the_settings_through_the_environment_and_a_share_of_the_cor
     monkeypatch.setattr("qa.core.runtime.cores", lambda: 8)
     seeds = tmp_path / "seeds"
     args = ["serve", "--seeds", str(seeds), "--workers", "4", "--port", "8123"]
+    args += ["--feed", "https://a.example/rss.xml", "--feed", "https://b.example/atom"]
     monkeypatch.setenv("QA_API_TOKEN", "t" * 20)
+    monkeypatch.setenv("QA_FEEDS", "https://replaced.example/rss.xml")
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert served["app"] == "qa.service.app:create_app" and served["factory"] is True
@@ -61,4 +66,5 @@ def test_workers_get_the_settings_through_the_environment_and_a_share_of_the_cor
     assert os.environ["QA_SEEDS_DIR"] == str(seeds) and os.environ["QA_PORT"] == "8123"
     assert os.environ["QA_API_TOKEN"] == "t" * 20  # the workers need it too
     assert os.environ["QA_THREADS"] == "2"  # 8 cores, 4 workers
+    assert Settings().feeds == ["https://a.example/rss.xml", "https://b.example/atom"]
     assert "with 4 workers of 2 thread(s) each" in result.stderr

@@ -108,3 +108,20 @@ def test_get_settings_reads_the_environment_once(monkeypatch: pytest.MonkeyPatch
         assert get_settings() is first and first.port == 9001
     finally:
         get_settings.cache_clear()
+
+
+def test_feeds_are_comma_separated_urls_or_the_json_list_workers_get(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QA_FEEDS", " https://a.example/rss.xml, http://b.example/atom ,")
+    assert Settings().feeds == ["https://a.example/rss.xml", "http://b.example/atom"]
+    monkeypatch.setenv("QA_FEEDS", '["https://a.example/rss.xml"]')
+    assert Settings().feeds == ["https://a.example/rss.xml"]
+    monkeypatch.setenv("QA_FEEDS", "")
+    assert Settings().feeds == []
+    monkeypatch.setenv("QA_FEEDS", "https://a.example/rss.xml,file:///etc/passwd")
+    with pytest.raises(ValidationError, match="QA_FEEDS: 'file:///etc/passwd' is not an http"):
+        Settings()
+    monkeypatch.setenv("QA_FEED_INTERVAL", "0.5")
+    with pytest.raises(ValidationError, match="feed_interval"):
+        Settings(feeds=[])

@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from qa.corpus.documents import ArticleError, read_article
 from qa.corpus.fetch import FetchError, FetchLimits
 from qa.corpus.ingest import article_from_url, import_feed, known_keys
-from qa.corpus.seeds import TooLarge, write_seed
+from qa.corpus.seeds import ArticleFile, TooLarge, write_seed
 from tests.news_site import ARTICLE_SENTENCES, BOILERPLATE, LATIN1_SENTENCE, NewsSite
 
 OPEN = FetchLimits(allow_private=True, timeout=5)
 MB = 1024 * 1024
+
+
+@dataclass
+class Imported:
+    """What `import_feed` stored, with what it reported."""
+
+    articles: list[ArticleFile]
+    present: list[str]
+    failed: list[tuple[str, str]]
+
+
+def imported(url: str, bounds: FetchLimits, known: set[str], **kwargs: Any) -> Imported:
+    stored: list[ArticleFile] = []
+    found = import_feed(url, bounds, known, store=stored.append, **kwargs)
+    assert found.added == [a.doc_id for a in stored]
+    return Imported(stored, found.present, found.failed)
 
 
 def test_article_from_url_is_front_matter_and_the_article_text(news_site: NewsSite, tmp_path):
@@ -78,7 +96,7 @@ def test_an_article_over_the_article_limit_is_too_large(news_site: NewsSite) -> 
 def test_a_feed_gives_its_new_articles_and_reports_failures(news_site: NewsSite, feed: str):
     lines: list[str] = []
     known: set[str] = set()
-    found = import_feed(news_site.url(feed), OPEN, known, max_bytes=MB, progress=lines.append)
+    found = imported(news_site.url(feed), OPEN, known, max_bytes=MB, progress=lines.append)
     titles = sorted(a.document.title for a in found.articles)
     if feed == "/rss.xml":
         assert titles == [
@@ -98,7 +116,7 @@ def test_a_feed_gives_its_new_articles_and_reports_failures(news_site: NewsSite,
         assert not any(phrase in article.document.text for phrase in BOILERPLATE)
     # The same feed again, with what it added known: nothing new, nothing refetched that the
     # feed links to directly.
-    again = import_feed(news_site.url(feed), OPEN, known, max_bytes=MB)
+    again = imported(news_site.url(feed), OPEN, known, max_bytes=MB)
     assert again.articles == []
     assert len(again.present) == len(found.articles)
 
@@ -109,7 +127,7 @@ def test_a_feed_entry_already_stored_is_present_and_not_fetched(news_site: NewsS
     )
     known = known_keys([heat.document])
     news_site.paths.clear()
-    found = import_feed(news_site.url("/atom.xml"), OPEN, known, max_bytes=MB)
+    found = imported(news_site.url("/atom.xml"), OPEN, known, max_bytes=MB)
     assert [a.document.title for a in found.articles] == [
         "ECB holds interest rates steady as inflation cools"
     ]
@@ -118,7 +136,7 @@ def test_a_feed_entry_already_stored_is_present_and_not_fetched(news_site: NewsS
 
 
 def test_feed_dates_fill_in_for_pages_without_one_and_sources_from_the_page(news_site):
-    found = import_feed(news_site.url("/atom.xml"), OPEN, set(), max_bytes=MB)
+    found = imported(news_site.url("/atom.xml"), OPEN, set(), max_bytes=MB)
     ecb = next(a.document for a in found.articles if a.document.title.startswith("ECB"))
     assert (ecb.published, ecb.source, ecb.author) == ("2025-01-30", "Daily Ledger", "Jonas Weber")
 
@@ -129,11 +147,11 @@ def test_feed_dates_fill_in_for_pages_without_one_and_sources_from_the_page(news
 )
 def test_a_page_is_not_a_feed(news_site: NewsSite, path: str, message: str) -> None:
     with pytest.raises(FetchError, match=message):
-        import_feed(news_site.url(path), OPEN, set(), max_bytes=MB)
+        imported(news_site.url(path), OPEN, set(), max_bytes=MB)
 
 
 def test_articles_told_apart_by_a_query_parameter_are_all_added(news_site: NewsSite) -> None:
-    found = import_feed(news_site.url("/stories.xml"), OPEN, set(), max_bytes=MB)
+    found = imported(news_site.url("/stories.xml"), OPEN, set(), max_bytes=MB)
     assert sorted(a.document.title for a in found.articles) == [
         "Story 41",
         "Story 42",
@@ -148,9 +166,7 @@ def test_a_feed_link_to_a_stored_text_is_present_whatever_its_url(news_site: New
     page = article_from_url(
         news_site.url("/article/story?story=41&page=2"), OPEN, doc_id=None, max_bytes=MB
     )
-    found = import_feed(
-        news_site.url("/stories.xml"), OPEN, known_keys([page.document]), max_bytes=MB
-    )
+    found = imported(news_site.url("/stories.xml"), OPEN, known_keys([page.document]), max_bytes=MB)
     assert found.present == [news_site.url("/article/story?t=41")]
     assert len(found.articles) == 3
 
@@ -160,7 +176,7 @@ def test_a_feeds_links_reach_private_addresses_only_on_the_feeds_own_host(
 ) -> None:
     # The operator allowed private addresses for the feed they named, not for whatever
     # addresses its content names.
-    found = import_feed(news_site.url("/mixed.xml"), OPEN, set(), max_bytes=MB)
+    found = imported(news_site.url("/mixed.xml"), OPEN, set(), max_bytes=MB)
     assert [a.document.title for a in found.articles] == ["Spain records its hottest June night"]
     ((link, reason),) = found.failed
     assert link == f"http://127.0.0.2:{news_site.port}/markets/ecb-holds-rates"

@@ -98,27 +98,29 @@ def add(
     articles, refused = _read_sources(sources or [], bounds, settings.max_article_bytes)
     engine = open_engine(settings) if articles or feed else None
     summaries: list[str] = []
-    if feed and engine is not None:
-        summaries, failed = _import_feeds(
-            feed, engine, articles, bounds, settings.max_article_bytes
-        )
-        refused += failed
-    if articles and engine is not None:
-        try:
-            outcomes = engine.write(list(articles.values()))
-        except IndexUpdateFailed as error:
-            err(f"error: {error}")
-            raise typer.Exit(2) from None
-        for outcome in outcomes:
-            doc = outcome.document
-            sentences = len(doc.sentences) if doc else 0
-            title = f": {doc.title}" if doc else ""
-            typer.echo(f"{outcome.change} {outcome.doc_id} ({sentences} sentences){title}")
+    try:
+        if articles and engine is not None:
+            _write(engine, list(articles.values()))
+        if feed and engine is not None:
+            summaries, failed = _import_feeds(feed, engine, bounds, settings.max_article_bytes)
+            refused += failed
+    except IndexUpdateFailed as error:
+        err(f"error: {error}")
+        raise typer.Exit(2) from None
     for line in summaries:
         typer.echo(line)
     if refused:
         err(f"{refused} file(s), page(s) or feed item(s) not added")
         raise typer.Exit(1)
+
+
+def _write(engine: Engine, articles: list[ArticleFile]) -> None:
+    """Store `articles` (the write path of every write) and say what became of each."""
+    for outcome in engine.write(articles):
+        doc = outcome.document
+        sentences = len(doc.sentences) if doc else 0
+        title = f": {doc.title}" if doc else ""
+        typer.echo(f"{outcome.change} {outcome.doc_id} ({sentences} sentences){title}")
 
 
 def _read_sources(
@@ -151,33 +153,35 @@ def _read_sources(
 
 
 def _import_feeds(
-    feeds: list[str],
-    engine: Engine,
-    articles: dict[str, ArticleFile],
-    bounds: FetchLimits,
-    max_bytes: int,
+    feeds: list[str], engine: Engine, bounds: FetchLimits, max_bytes: int
 ) -> tuple[list[str], int]:
-    """Add each feed's articles that are not stored yet to `articles`; return one summary per
-    feed read and how many feeds or feed items failed."""
+    """Store each feed's articles that are not stored yet, each as soon as it is fetched (an
+    interrupted import keeps what it finished; a re-run fetches only the rest); return one
+    summary per feed read and how many feeds or feed items failed."""
     from qa.corpus.documents import ArticleError
     from qa.corpus.ingest import import_feed, known_keys
 
-    known = known_keys([*engine.index.documents, *(a.document for a in articles.values())])
+    known = known_keys(engine.index.documents)
     summaries = []
     failed = 0
     for url in feeds:
         err(f"reading feed {url}")
         try:
-            found = import_feed(url, bounds, known, max_bytes=max_bytes, progress=err)
+            found = import_feed(
+                url,
+                bounds,
+                known,
+                max_bytes=max_bytes,
+                store=lambda article: _write(engine, [article]),
+                progress=err,
+            )
         except ArticleError as error:
             err(f"feed not read: {error}")
             failed += 1
             continue
-        for article in found.articles:
-            articles.setdefault(article.doc_id, article)
         failed += len(found.failed)
         summaries.append(
-            f"feed {url}: {len(found.articles)} added, {len(found.present)} already "
+            f"feed {url}: {len(found.added)} added, {len(found.present)} already "
             f"present, {len(found.failed)} failed"
             + "".join(f"\n  failed {link}: {reason}" for link, reason in found.failed)
         )

@@ -23,11 +23,22 @@ def serve(
         int | None,
         typer.Option(min=1, max=64, help="Server processes sharing one index [env QA_WORKERS]."),
     ] = None,
+    feed: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--feed",
+            help="An RSS or Atom feed to follow: polled every QA_FEED_INTERVAL seconds, its new "
+            "articles stored (repeatable; replaces QA_FEEDS).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (building the index first when it is missing or stale)."""
     from qa.core.runtime import limit_threads, resolve_threads
 
-    settings = command_settings(seeds, index, host=host, port=port, workers=workers)
+    settings = command_settings(
+        seeds, index, host=host, port=port, workers=workers, feeds=feed or None
+    )
     # Before NumPy loads: its BLAS pool is sized once, from the environment (workers inherit it).
     limit_threads(resolve_threads(settings.threads, settings.workers))
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -133,6 +135,18 @@ class Settings(BaseSettings):
         description="Seconds between checks for an index another process published "
         "(`qa add`, another worker); 0 = never check.",
     )
+    feeds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="RSS or Atom feeds (comma-separated http(s) URLs) that `qa serve` follows: "
+        "each is polled every QA_FEED_INTERVAL seconds and its new articles stored.",
+    )
+    feed_interval: float = Field(
+        900.0,
+        ge=1.0,
+        le=7 * 86400.0,
+        description="Seconds between two polls of a feed (10 % jitter either way; doubled "
+        "after each failure in a row, up to 32 times).",
+    )
     store: Literal["faiss", "milvus"] = Field(
         "faiss",
         description="Where the vectors are searched: FAISS files in the index folder (default) "
@@ -165,6 +179,25 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feed_list(cls, value: object) -> object:
+        # QA_FEEDS is comma-separated; a JSON list is what `qa serve --workers` passes on.
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else text.split(",")
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _feeds_are_web(cls, value: list[str]) -> list[str]:
+        feeds = [url.strip() for url in value if url.strip()]
+        for url in feeds:
+            parts = urlsplit(url)
+            if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"QA_FEEDS: {url[:300]!r} is not an http(s) URL")
+        return list(dict.fromkeys(feeds))
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Settings:

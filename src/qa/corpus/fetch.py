@@ -20,7 +20,7 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -72,13 +72,17 @@ class FetchLimits:
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A fetched resource: the URL it finally came from, its media type, its bytes and the
-    charset its Content-Type header declares."""
+    """A fetched resource: the URL it finally came from, its media type, its bytes, the
+    charset its Content-Type header declares, and its validators (ETag, Last-Modified) for a
+    conditional request next time; `not_modified` for a 304 (no bytes) to such a request."""
 
     url: str
     media_type: str
     data: bytes
     charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
 
 
 # IPv6 forms that carry an IPv4 address: judged by it (NAT64 and 6to4 reach public IPv4 hosts
@@ -155,9 +159,17 @@ def _blocked(url: str, address: str) -> str:
     )
 
 
-def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
+def fetch(
+    url: str,
+    limits: FetchLimits,
+    accept: str = "text/html",
+    conditional: Mapping[str, str] | None = None,
+) -> Fetched:
     """GET `url` (following at most `limits.max_redirects` redirects), or FetchError; within
-    `limits.timeout` in all, and raising `Abandoned` soon after the work is abandoned."""
+    `limits.timeout` in all, and raising `Abandoned` soon after the work is abandoned.
+
+    `conditional` headers (If-None-Match, If-Modified-Since) make a 304 a result: Fetched
+    with `not_modified` and no bytes."""
     import urllib3
 
     checkpoint()  # a fetch that waited for its turn may be wanted no more
@@ -169,7 +181,7 @@ def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
         for _hop in range(limits.max_redirects + 1):
             if not limits.private_ok(*origin(current)):
                 check_public(current)
-            response = _request(manager, current, limits, deadline, accept)
+            response = _request(manager, current, limits, deadline, accept, conditional)
             try:
                 if response.status in _REDIRECTS:
                     target = response.headers.get("location")
@@ -178,6 +190,9 @@ def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
                     current = urljoin(current, target)
                     _discard(response)
                     continue
+                if response.status == 304 and conditional:
+                    _discard(response)
+                    return _validated(current, response, b"", not_modified=True)
                 if response.status >= 400:
                     raise FetchError(
                         f"{_shown(current)} answered HTTP {response.status} {response.reason}"
@@ -186,9 +201,7 @@ def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
             finally:
                 response.release_conn()
             watchdog.check(current, limits)  # a cut connection can look like a body's end
-            content_type = response.headers.get("content-type", "")
-            media = content_type.split(";")[0].strip().lower()
-            return Fetched(current, media, data, header_charset(content_type))
+            return _validated(current, response, data)
         raise FetchError(f"{_shown(url)}: more than {limits.max_redirects} redirects")
     except urllib3.exceptions.HTTPError as err:
         watchdog.check(current, limits)
@@ -202,6 +215,22 @@ def fetch(url: str, limits: FetchLimits, accept: str = "text/html") -> Fetched:
     finally:
         watchdog.stop()
         manager.clear()
+
+
+def _validated(
+    url: str, response: urllib3.BaseHTTPResponse, data: bytes, *, not_modified: bool = False
+) -> Fetched:
+    content_type = response.headers.get("content-type", "")
+    media = content_type.split(";")[0].strip().lower()
+    return Fetched(
+        url,
+        media,
+        data,
+        header_charset(content_type),
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        not_modified=not_modified,
+    )
 
 
 class _Watchdog:
@@ -258,17 +287,23 @@ def _cut(sock: socket.socket) -> None:
 
 
 def _request(
-    manager: urllib3.PoolManager, url: str, limits: FetchLimits, deadline: float, accept: str
+    manager: urllib3.PoolManager,
+    url: str,
+    limits: FetchLimits,
+    deadline: float,
+    accept: str,
+    conditional: Mapping[str, str] | None,
 ) -> urllib3.BaseHTTPResponse:
     import urllib3
 
     left = deadline - time.monotonic()
     if left <= 0:
         raise FetchError(f"{_shown(url)}: no answer within {limits.timeout:g} s")
+    headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
     return manager.request(
         "GET",
         url,
-        headers={"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"},
+        headers={**headers, **(conditional or {})},
         redirect=False,
         retries=False,
         preload_content=False,

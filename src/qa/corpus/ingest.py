@@ -67,20 +67,54 @@ def article_from_url(
 
 def read_feed(url: str, bounds: FetchLimits) -> Feed:
     """Fetch and parse the RSS or Atom feed at `url`."""
-    fetched = fetch(url, bounds, accept=_FEED_ACCEPT)
+    feed, _ = poll_feed(url, bounds)
+    assert feed is not None  # an unconditional request never gets a 304
+    return feed
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a server said identifies a feed's version: sent back, it answers 304 if unchanged."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The conditional request's headers (none without validators)."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+def poll_feed(
+    url: str, bounds: FetchLimits, since: Validators | None = None
+) -> tuple[Feed | None, Validators]:
+    """The feed at `url`, or None when it has not changed `since` (304), with its validators."""
+    conditional = since.headers() if since is not None else None
+    fetched = fetch(url, bounds, accept=_FEED_ACCEPT, conditional=conditional or None)
+    validators = Validators(fetched.etag, fetched.last_modified)
+    if fetched.not_modified:  # a 304 may leave out what did not change
+        before = since or Validators()
+        return None, Validators(
+            validators.etag or before.etag, validators.last_modified or before.last_modified
+        )
     if fetched.media_type in HTML_TYPES:
         raise FetchError(f"{url!r} is an HTML page, not an RSS or Atom feed")
     if fetched.media_type not in FEED_TYPES and not fetched.data.lstrip()[:1] == b"<":
         raise FetchError(f"{url!r} is not an RSS or Atom feed (its type is {fetched.media_type})")
-    return parse_feed(fetched.data, fetched.url)
+    return parse_feed(fetched.data, fetched.url), validators
 
 
 @dataclass
 class FeedImport:
-    """What reading one feed found: new articles, links already stored, and failures."""
+    """What reading one feed did: the doc_ids of the articles it stored, the links already
+    stored, and failures (link, reason)."""
 
     feed: str
-    articles: list[ArticleFile] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 
@@ -120,12 +154,31 @@ def import_feed(
     known: set[str],
     *,
     max_bytes: int,
+    store: Callable[[ArticleFile], object],
     progress: Callable[[str], None] = lambda _line: None,
 ) -> FeedImport:
-    """The feed's articles whose canonical URL or text is not in `known` (`known_keys`, which
-    gains them), each fetched and extracted; an entry that fails is reported and the others
-    still go through. Raises FetchError / ArticleError when the feed itself cannot be read."""
+    """Read the feed at `url` and `import_entries` it. Raises FetchError / ArticleError when
+    the feed itself cannot be read."""
     feed = read_feed(url, bounds)
+    return import_entries(
+        url, feed, bounds, known, max_bytes=max_bytes, store=store, progress=progress
+    )
+
+
+def import_entries(
+    url: str,
+    feed: Feed,
+    bounds: FetchLimits,
+    known: set[str],
+    *,
+    max_bytes: int,
+    store: Callable[[ArticleFile], object],
+    progress: Callable[[str], None] = lambda _line: None,
+) -> FeedImport:
+    """Fetch, extract and `store` each article of `feed` (read from `url`) whose canonical URL
+    or text is not in `known` (`known_keys`, which gains them), one at a time: what was stored
+    stays stored if a later entry never comes, and is not fetched again next time. An entry
+    that fails is reported and the others still go through; an error of `store` is raised."""
     result = FeedImport(url)
     if bounds.allow_private:
         bounds = replace(bounds, private_origins=frozenset({origin(url)}))
@@ -148,7 +201,8 @@ def import_feed(
             result.present.append(entry.url)
             progress(f"already present  {entry.url}")
             continue
-        known.update(keys)
-        result.articles.append(article)
         progress(f"new              {article.doc_id}: {article.document.title}")
+        store(article)
+        known.update(keys)
+        result.added.append(article.doc_id)
     return result

@@ -18,12 +18,13 @@ import qa
 from qa.core.runtime import resolve_threads
 from qa.core.settings import Settings, get_settings
 from qa.engine.engine import Engine
+from qa.engine.feeds import FeedFollower
 from qa.service.error_handlers import install_error_handlers
 from qa.service.feedback import FeedbackLog
 from qa.service.lifespan import lifespan
 from qa.service.ops import BodyLimit, InFlight, Metrics, RequestLog
 from qa.service.ratelimit import RateLimiter
-from qa.service.routes import articles, ask, documents, health, ops, web
+from qa.service.routes import articles, ask, documents, feeds, health, ops, web
 
 # On SIGTERM, requests still running after this many seconds are cancelled; a write being
 # embedded then stops at its next step with nothing changed (see qa.core.cancel), so the server
@@ -60,6 +61,8 @@ def create_app(
     app.state.fetch_turns = anyio.CapacityLimiter(FETCH_TURNS)
     app.state.feedback_log = FeedbackLog(settings.feedback_path, settings.feedback_max_bytes)
     app.state.feedback_rate = RateLimiter(settings.feedback_rate)
+    # Started by the lifespan once the engine is loaded.
+    app.state.feeds = FeedFollower(settings, settings.feeds)
     install_error_handlers(app)
     app.state.metrics = metrics = Metrics(app)
     app.add_middleware(BodyLimit, limit_for=_body_limits(settings), timeout=settings.body_timeout)
@@ -68,7 +71,7 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(web.router)
     app.mount("/static", web.static_files(), name="static")
-    for group in (articles, ask, documents, health):
+    for group in (articles, ask, documents, feeds, health):
         app.include_router(group.router)
     return app
 

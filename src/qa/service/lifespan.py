@@ -3,7 +3,8 @@
 The app starts at once: /livez answers from the first moment, while the model and index load
 (and the index is built when needed); /readyz and every route that needs the index answer 503
 until they are loaded. Then, every `reload_interval` seconds, the engine switches to an index
-another process published (`qa add`, other workers).
+another process published (`qa add`, other workers), and the feeds it follows (QA_FEEDS) are
+polled in a thread of their own (`qa.engine.feeds`), stopped at shutdown.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def lifespan(
         worker.start()
         yield
         stop.set()
+        app.state.feeds.stop()
         # Requests cancelled by a server stopping end within moments (their work stops at its
         # next step): wait for them, so that each is answered and logged before the process
         # exits (uvicorn does not wait for the tasks it cancelled).
@@ -77,6 +79,8 @@ def _background(
             log.info("index built in %.1f s", report.seconds)
         app.state.engine = engine
         log.info("ready: serving %d articles", len(engine.index.documents))
+    if not stop.is_set():
+        app.state.feeds.start(engine)
     interval = settings.reload_interval
     while interval > 0 and not stop.wait(interval):
         try:

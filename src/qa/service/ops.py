@@ -162,6 +162,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_IndexCollector(app))
+        self.registry.register(_FeedCollector(app))
         # With QA_WORKERS > 1 each scrape reaches one process: say which, so figures can be told
         # apart (a counter that seems to go backwards came from another worker).
         Info(
@@ -210,6 +211,48 @@ class _IndexCollector:
         yield CounterMetricFamily(
             "qa_index_reloads", "Index swaps since start (writes and follow-ups).", engine.reloads
         )
+
+
+class _FeedCollector:
+    """Reads the followed feeds' counts at scrape time (`qa.engine.feeds`)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        follower = getattr(self.app.state, "feeds", None)
+        statuses = follower.statuses() if follower is not None else []
+        polls = CounterMetricFamily(
+            "qa_feed_polls",
+            "Feed polls by result (ok, not_modified, failed).",
+            labels=["feed", "result"],
+        )
+        added = CounterMetricFamily(
+            "qa_feed_articles_added", "Articles stored from a feed.", labels=["feed"]
+        )
+        present = CounterMetricFamily(
+            "qa_feed_articles_present", "Feed links already stored (not fetched).", labels=["feed"]
+        )
+        failed = CounterMetricFamily(
+            "qa_feed_articles_failed", "Feed links that could not be added.", labels=["feed"]
+        )
+        success = GaugeMetricFamily(
+            "qa_feed_last_success_timestamp_seconds",
+            "When a poll of the feed last did not fail (Unix time; absent before one).",
+            labels=["feed"],
+        )
+        for status in statuses:
+            for result, count in status.polls.items():
+                polls.add_metric([status.url, result], count)
+            added.add_metric([status.url], status.added_total)
+            present.add_metric([status.url], status.present_total)
+            failed.add_metric([status.url], status.failed_total)
+            if status.last_success is not None:
+                success.add_metric([status.url], status.last_success)
+        yield from (polls, added, present, failed, success)
 
 
 class InFlight:

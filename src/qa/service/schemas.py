@@ -339,3 +339,27 @@ class Ready(BaseModel):
     documents: int
     index_version: str | None = Field(description="The index folder being served.")
     index_loaded_at: str
+
+
+class FeedFailure(BaseModel):
+    link: str
+    reason: str
+
+
+class FeedOut(BaseModel):
+    """A followed feed (QA_FEEDS, `qa serve --feed`) and its last poll."""
+
+    url: str
+    last_poll: str | None = Field(description="When it was last polled (ISO 8601, UTC).")
+    last_success: str | None = Field(description="When a poll last did not fail.")
+    next_poll_in: float = Field(description="Seconds until the next poll (0: due now).")
+    result: Literal["ok", "not_modified", "failed"] | None = Field(
+        description="The last poll: read and its new articles stored (`ok`), unchanged since "
+        "the poll before (`not_modified`, a 304), or not read (`failed`); null before the first."
+    )
+    added: int = Field(description="Articles the last poll stored.")
+    present: int = Field(description="Links of the last poll already stored (not fetched).")
+    failed: int = Field(description="Links of the last poll that could not be added.")
+    error: str | None = Field(description="Why the last poll could not read the feed.")
+    failures: list[FeedFailure] = Field(description="The links that failed and why (20 at most).")
+    polls: int = Field(description="Polls since the server started.")
