@@ -96,7 +96,7 @@ ANSWERABLE_FEATURES = (*_RANKING_FEATURES, *READER_VALUES)
 # unknown terms, which says nothing about which sentence is right.
 RIGHT_FEATURES = tuple(f for f in ANSWERABLE_FEATURES if f != "unknown")
 # Weights of the ranker's logit against the reader's relevance tried for the reader stage.
-RANKER_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0)
+RANKER_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 SPAN_MIN_F1 = 0.65  # the short answers marked keep this mean token F1 on training questions
 MAX_FALSE_ABSTENTION = 0.04  # per set, on training questions; the goal is 5 % on held-out ones
 C = 1.0  # inverse L2 strength of both logistic models
@@ -264,6 +264,7 @@ def train_confidence(
     weight, table = 0.0, tops(0.0)
     if reader is not None:  # choose the ranker's weight in the reader stage by top-1
         scores = {0.0: balanced_top1(table)}
+        log(f"reader stage, ranker weight 0.0: training top-1 {scores[0.0]:.4f}")
         for w in RANKER_WEIGHTS[1:]:
             candidate = tops(w)
             scores[w] = balanced_top1(candidate)
