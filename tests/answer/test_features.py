@@ -32,6 +32,7 @@ from qa.answer.features import (
     relative,
 )
 from qa.answer.ranker import MARGIN, TOP_LOGIT, Ranker
+from qa.answer.reading import READER_VALUES
 from qa.answer.retrieval import Retriever
 from qa.corpus.documents import make_document
 from qa.index.build import build
@@ -244,7 +245,7 @@ def test_the_packaged_ranker_reads_only_registered_names() -> None:
     ranker = Ranker.load()
     assert set(ranker.features) <= set(ALL_FEATURES)
     assert ranker.calibrator is not None
-    known = {*ALL_FEATURES, *QUESTION_FEATURES, TOP_LOGIT, MARGIN}
+    known = {*ALL_FEATURES, *QUESTION_FEATURES, TOP_LOGIT, MARGIN, *READER_VALUES}
     assert set(ranker.calibrator.features) <= known
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from qa.answer.features import ALL_FEATURES, QUESTION_FEATURES
 from qa.answer.ranker import MARGIN, TOP_LOGIT, Ranker
+from qa.answer.reading import READER_VALUES
 
 
 def test_packaged_ranker_loads_and_uses_known_features() -> None:
@@ -15,7 +16,8 @@ def test_packaged_ranker_loads_and_uses_known_features() -> None:
     values = dict.fromkeys((*ALL_FEATURES, *QUESTION_FEATURES), 0.5)
     assert 0 < ranker.answer_probabilities(values, 1.0, 0.5)[0] < 1
     # Nothing the confidence model reads counts the corpus: it must mean the same at any size.
-    assert set(ranker.calibrator.features) <= {*ALL_FEATURES, *QUESTION_FEATURES, TOP_LOGIT, MARGIN}
+    known = {*ALL_FEATURES, *QUESTION_FEATURES, TOP_LOGIT, MARGIN, *READER_VALUES}
+    assert set(ranker.calibrator.features) <= known
 
 
 def test_old_single_model_confidence_is_refused_with_a_clear_message() -> None:

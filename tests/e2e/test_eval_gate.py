@@ -95,13 +95,18 @@ def corpus() -> Iterator[tuple[dict[str, str], list[object]]]:
     yield texts, items  # type: ignore[misc]
 
 
-def _gate(tmp_path: Path, corpus: tuple[dict[str, str], list[object]], **kw: object) -> list[str]:
+def _gate(
+    tmp_path: Path,
+    corpus: tuple[dict[str, str], list[object]],
+    settings: Settings | None = None,
+    **kw: object,
+) -> list[str]:
     texts, items = corpus
     result: EvalRun = run(
         f"gold+{DISTRACTORS}",
         items,  # type: ignore[arg-type]
         texts,
-        Settings(),
+        settings or Settings(),
         work_dir=tmp_path / "work",
         **kw,  # type: ignore[arg-type]
     )
@@ -156,9 +161,11 @@ def test_gate_fails_when_the_ranker_loses_a_feature_family(
         ]
     )
     bad = Ranker(good.features, weights, good.bias, f"without {family}", good.calibrator, good.meta)
-    failures = _gate(tmp_path, corpus, ranker=bad)
-    # Measured: without coverage, answer accuracy falls to 0.724 (bound 0.73) and confidence
-    # ECE rises to 0.29.
+    # The ranker's own contribution, with the reader off: the reader re-orders the ranker's top 8
+    # and hides a weaker first stage on this corpus (with it, only confidence ECE moves, to 0.221
+    # against 0.22). Measured without the reader: the full ranker answers 0.793 right (bound
+    # 0.75); without coverage 0.724.
+    failures = _gate(tmp_path, corpus, Settings(reader_candidates=0), ranker=bad)
     assert any(_failed(failures, m) for m in ("recall_at_1", "mrr", "answer_accuracy")), failures
 
 
@@ -192,5 +199,7 @@ def test_gate_fails_when_the_reader_is_replaced_by_a_constant(
     tmp_path: Path, corpus: tuple[dict[str, str], list[object]]
 ) -> None:
     failures = _gate(tmp_path, corpus, reader=ConstantReader())
-    metrics = ("recall_at_1", "mrr", "answer_accuracy", "abstention", "span_f1", "ece")
-    assert any(_failed(failures, m) for m in metrics), failures
+    # The short answers are the reader's: without it none is marked. (On the seed article the
+    # reader's re-ordering moves recall@1 only from 0.791 to 0.837 on gold+16 test, within a
+    # bound's width, so the answer metrics alone would not show it.)
+    assert _failed(failures, "span_coverage"), failures
