@@ -27,7 +27,7 @@ READER_MARGIN = "reader_margin"
 READER_NONE = "reader_none"
 READER_VALUES = (READER, READER_MARGIN, READER_NONE)
 NO_RUNNER_UP = 10.0  # the margin when only one candidate was read (capped, as the ranker's)
-DEFAULT_K = 8
+DEFAULT_K = 4
 DEFAULT_RANKER_WEIGHT = 0.0
 
 

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
         30, ge=1, le=1000, description="Sentences and chunks fetched from the index per question."
     )
     reader_candidates: int = Field(
-        8,
+        4,
         ge=0,
         le=100,
         description="The ranker's best candidates that the reader (a cross-encoder trained by "
