@@ -15,6 +15,7 @@ mask, L2 normalisation.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -235,8 +236,8 @@ class OnnxEmbedder:
 
     Each call to the network runs on one thread: a single question is too small to gain from
     splitting (measured: 1.2 ms on one thread, 1.5 ms on two), and concurrent questions then use
-    one core each without oversubscribing. Long inputs (index builds) run `threads` batches at
-    once instead; ONNX Runtime releases the GIL, so they scale with the cores.
+    one core each without oversubscribing. Long inputs (index builds) run on `threads` threads
+    at once instead; ONNX Runtime releases the GIL, so they scale with the cores.
     """
 
     def __init__(
@@ -297,19 +298,31 @@ class OnnxEmbedder:
     def encode(
         self, texts: list[str], *, batch_size: int = 64, progress: bool = False
     ) -> NDArray[np.float32]:
+        """Each text is embedded alone, so its vector never depends on what it was sent with.
+
+        The int8 network quantises activations with one range per call: in a batch, a text's
+        vector moved with its batch-mates (cosine 0.980-0.999 to itself alone). One text per
+        call also pads nothing and keeps ONNX Runtime's buffers at one sentence's size. Long
+        inputs are split into `threads` runs of single-text calls. `batch_size` is accepted for
+        the `Embedder` protocol and not used (measured: 362 texts/s alone, 194 in batches of 64).
+        """
         out = np.zeros((len(texts), self._info.dimension), dtype=np.float32)
-        # Length-sorted batches waste less arithmetic on padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        size = max(1, batch_size)
-        parts = [order[lo : lo + size] for lo in range(0, len(order), size)]
-        if len(parts) == 1 or self._threads == 1:
-            for part in parts:
-                out[part] = self._run([texts[i] for i in part])
+        if not texts:
             return out
-        results = self._executor().map(lambda part: self._run([texts[i] for i in part]), parts)
-        for part, vectors in zip(parts, results, strict=True):
-            out[part] = vectors
+        workers = min(self._threads, len(texts))
+        if workers == 1:
+            out[:] = self._run_each(texts)
+            return out
+        # Contiguous runs, one per worker; each text still goes to the network alone.
+        bounds = np.linspace(0, len(texts), workers + 1).astype(int)
+        runs = [(int(lo), int(hi)) for lo, hi in itertools.pairwise(bounds)]
+        results = self._executor().map(lambda run: self._run_each(texts[run[0] : run[1]]), runs)
+        for (lo, hi), vectors in zip(runs, results, strict=True):
+            out[lo:hi] = vectors
         return out
+
+    def _run_each(self, texts: list[str]) -> NDArray[np.float32]:
+        return np.concatenate([self._run([text]) for text in texts], axis=0)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:
