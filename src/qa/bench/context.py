@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from qa.embed.model import Embedder
 
-SECTIONS = ("encoders", "inproc", "build", "http", "scaling")
+SECTIONS = ("encoders", "inproc", "build", "http", "memory", "scaling")
 DEFAULT_QUESTIONS = (
     "Who is the Prime Minister of Japan?",
     "Who will host the next Quad summit?",
@@ -52,6 +52,10 @@ class BenchConfig:
     big_sentences: int = 100_000
     reference_build: bool = True  # also build with torch fp32 (the build target's reference)
     connections: tuple[int, ...] = (1, 4, 16)
+    # The `memory` section uploads this many articles of this size (default: the largest
+    # article the server accepts, QA_MAX_ARTICLE_BYTES's default).
+    memory_article_bytes: int = 5 * 1024 * 1024
+    memory_uploads: int = 2
     duration: float = 10.0
     max_requests: int = 50_000
     cold_starts: int = 3
@@ -78,6 +82,8 @@ class BenchConfig:
             "big_sentences": 0,
             "reference_build": False,
             "connections": (1, 4),
+            "memory_article_bytes": 20_000,
+            "memory_uploads": 1,
             "duration": 1.0,
             "max_requests": 200,
             "cold_starts": 1,

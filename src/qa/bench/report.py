@@ -61,6 +61,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     out.append(_target("cold start to /health ready", cold, "<= 3", "s", _le(cold, 3.0)))
     rss = _get(results, "http", encoder, "rss", "sum_mb")
     out.append(_target("server peak RSS (seed corpus)", rss, "<= 500", "MB", _le(rss, 500)))
+    peak = _get(results, "memory", "peak_mb")
+    out.append(
+        _target("server peak RSS through article uploads", peak, "<= 500", "MB", _le(peak, 500))
+    )
     sizes = _get(results, "scaling", "sizes") or {}
     if sizes:
         from qa.index.stores.faiss import HNSW_EF_CONSTRUCTION, HNSW_M
@@ -142,8 +146,26 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _inproc_md(results.get("inproc", {}))
     lines += _build_md(results.get("build", {}))
     lines += _http_md(results.get("http", {}))
+    lines += _memory_md(results.get("memory", {}))
     lines += _scaling_md(results.get("scaling", {}))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _memory_md(data: dict[str, Any]) -> list[str]:
+    if not data:
+        return []
+    rows = [["before", data["before"].get("rss_mb"), data["before"].get("peak_mb")]]
+    for i, after in enumerate(data.get("after", []), 1):
+        rows.append([f"after upload {i}", after.get("rss_mb"), after.get("peak_mb")])
+    size = data.get("article_bytes")
+    return [
+        "## Memory through uploads",
+        "",
+        f"`qa serve` on the seeds, then uploads of {size:,} bytes each (`QA_MAX_ARTICLE_BYTES`"
+        " set to that size), a question after each:",
+        "",
+        *_table(["when", "RSS MB", "peak RSS MB"], rows),
+    ]
 
 
 def _encoders_md(data: dict[str, Any]) -> list[str]:

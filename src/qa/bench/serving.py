@@ -51,7 +51,7 @@ def measure_http(ctx: Context) -> None:
             Engine.open(
                 ctx.settings(encoder=encoder, index_dir=index_dir), embedder=ctx.embedder(encoder)
             )
-        env = _server_env(ctx, encoder)
+        env = server_env(ctx, encoder)
         default = encoder == config.encoder
         starts = []
         for _ in range(max(0, config.cold_starts - 1) if default else 0):
@@ -69,7 +69,7 @@ def measure_http(ctx: Context) -> None:
         out[encoder] = entry
         ctx.log(f"http ({encoder}): cold start {starts}, rss {entry['rss']}")
     for workers in config.workers:
-        env = _server_env(ctx, config.encoder)
+        env = server_env(ctx, config.encoder)
         env.pop("QA_THREADS", None)  # each worker takes its share of the cores
         index_dir = ctx.work / f"seeds-{config.encoder}"
         with http.serve(config.seeds, index_dir, env, workers=workers, log_dir=ctx.work) as server:
@@ -82,7 +82,7 @@ def measure_http(ctx: Context) -> None:
         ctx.log(f"http ({workers} workers): {entry['levels']}")
 
 
-def _server_env(ctx: Context, encoder: str) -> dict[str, str]:
+def server_env(ctx: Context, encoder: str) -> dict[str, str]:
     env = {"QA_ENCODER": encoder, "QA_THREADS": str(ctx.threads)}
     if ctx.config.encoder_cache is not None:
         env["QA_ENCODER_CACHE"] = str(ctx.config.encoder_cache)

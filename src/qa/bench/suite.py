@@ -29,6 +29,7 @@ from typing import Any
 from qa.bench.build import measure_build
 from qa.bench.context import DEFAULT_QUESTIONS, SECTIONS, BenchConfig, Context
 from qa.bench.encoders import measure_encoders
+from qa.bench.memory import measure_memory
 from qa.bench.scaling import measure_scaling
 from qa.bench.serving import measure_http, measure_inproc
 from qa.core.runtime import cores, limit_threads
@@ -63,6 +64,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> tuple[
             ("inproc", measure_inproc),
             ("build", measure_build),
             ("http", measure_http),
+            ("memory", measure_memory),
             ("scaling", measure_scaling),
         ):
             if name in config.sections:

@@ -17,7 +17,7 @@ def bench(
     ] = False,
     only: Annotated[
         list[str] | None,
-        typer.Option(help="Run only these sections: encoders inproc build http scaling."),
+        typer.Option(help="Run only these sections: encoders inproc build http memory scaling."),
     ] = None,
     squad: Annotated[
         Path | None, typer.Option(help="squad2-dev-half (SQuAD 2.0 JSON) for the build figures.")
