@@ -54,7 +54,7 @@ class BenchConfig:
     connections: tuple[int, ...] = (1, 4, 16)
     # The `memory` section uploads this many articles of this size (default: the largest
     # article the server accepts, QA_MAX_ARTICLE_BYTES's default).
-    memory_article_bytes: int = 5 * 1024 * 1024
+    memory_article_bytes: int = 1024 * 1024
     memory_uploads: int = 2
     duration: float = 10.0
     max_requests: int = 50_000

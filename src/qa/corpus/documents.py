@@ -263,7 +263,7 @@ def _cuts(paragraph: str) -> list[int]:
     cuts = [0]
     base = 0
     while len(paragraph) - base > _WINDOW:
-        checkpoint()  # a 5 MiB article is a thousand windows: stop if nobody waits for it
+        checkpoint()  # a 1 MiB article is hundreds of windows: stop if nobody waits for it
         window = paragraph[base : base + _WINDOW]
         kept = [c for c in _window_cuts(window) if 0 < c <= _WINDOW - _MARGIN]
         if not kept:  # one sentence longer than a window: break it at a space, else anywhere

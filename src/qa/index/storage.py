@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.corpus.documents import Document, Span
+from qa.corpus.documents import Document, Meta, Span, cap_meta
 from qa.corpus.seeds import fsync_dir
 from qa.embed.model import sha256_file
 from qa.index.errors import IndexUnavailable
@@ -183,17 +183,21 @@ def load_version(folder: Path, index_dir: Path, verify: bool, store: StoreBacken
 
 def _read_documents(path: Path) -> list[Document]:
     raw: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-    return [
-        Document(
-            doc_id=d["doc_id"],
-            title=d["title"],
-            text=d["text"],
-            sha256=d["sha256"],
-            sentences=tuple(Span(a, b, p) for a, b, p in d["sentences"]),
-            **{key: d.get(key) for key in DOCUMENT_META},
-        )
-        for d in raw
-    ]
+    return [_within_caps(d) for d in raw]
+
+
+def _within_caps(d: dict[str, Any]) -> Document:
+    """The stored article, its metadata cut to today's caps: an index written before them may
+    hold a title of megabytes, which every answer citing it would carry."""
+    meta, _ = cap_meta(Meta(title=d["title"], **{key: d.get(key) for key in DOCUMENT_META}))
+    return Document(
+        doc_id=d["doc_id"],
+        title=meta.title or "",
+        text=d["text"],
+        sha256=d["sha256"],
+        sentences=tuple(Span(a, b, p) for a, b, p in d["sentences"]),
+        **{key: getattr(meta, key) for key in DOCUMENT_META},
+    )
 
 
 def _integrity(manifest: Manifest, folder: Path, index_dir: Path) -> dict[str, str]:
