@@ -53,11 +53,7 @@ class TurnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(
-        ...,
-        strict=True,
-        min_length=1,
-        max_length=MAX_QUESTION_CHARS,
-        description="The previous question as it was asked (1-1000 characters, not blank).",
+        ..., strict=True, min_length=1, max_length=MAX_QUESTION_CHARS, description="As asked."
     )
     doc_id: StrictStr | None = Field(
         ...,
@@ -102,9 +98,8 @@ class AskRequest(BaseModel):
     history: list[TurnIn] | None = Field(
         None,
         max_length=MAX_TURNS,
-        description="The conversation's previous turns, oldest first (at most 5): a follow-up "
-        "such as 'how much did it cost?' or 'what about Japan?' is answered about their "
-        "subject. A question that stands alone is answered as without history.",
+        description="The previous turns, oldest first (at most 5): a follow-up ('how much did "
+        "it cost?', 'what about Japan?') is answered about their subject.",
     )
 
     _not_blank = field_validator("question")(_question_not_blank)
@@ -115,7 +110,6 @@ class AskRequest(BaseModel):
         return ArticleFilter(chosen, self.since, self.until)
 
     def turns(self) -> list[Turn]:
-        """The history as the engine takes it."""
         return [Turn(t.question, t.doc_id) for t in self.history or ()]
 
     @field_validator("since", "until", mode="before")
