@@ -50,7 +50,8 @@ _STOP = (
         "a an the and or but so also then too of to in on at by for from with about as into "
         "over under after before since during between than much many long old far often "
         "any some all each every other another more most less not no yes i we you our your "
-        "me my us one ones get got there's it's what's do's happen happened"
+        "me my us one ones get got there's it's what's happen happened while whether if "
+        "because now still just only very here ago yet ever even"
     )
 )
 _LEAD = re.compile(r"^\s*(and|but|also|so|then)\b[\s,]*", re.IGNORECASE)
