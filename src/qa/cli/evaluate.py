@@ -12,11 +12,13 @@ from qa.cli.common import DEFAULT_DATASETS, DEFAULT_GOLD, SeedsOpt, command_sett
 if TYPE_CHECKING:
     from qa.core.settings import Settings
     from qa.evaluation.datasets import EvalItem
+    from qa.evaluation.followups import FollowupRun
     from qa.evaluation.runner import EvalRun
 
 DEFAULT_THRESHOLDS = Path("eval/thresholds.toml")
 DEFAULT_REPORTS = Path("eval/reports")
 DEFAULT_DISTRACTORS = Path("eval/distractors/xquad.jsonl")
+DEFAULT_FOLLOWUP_ARTICLES = Path("eval/articles")
 
 GateOpt = Annotated[
     bool,
@@ -28,6 +30,13 @@ GateOpt = Annotated[
 ]
 DistractorsFileOpt = Annotated[
     Path, typer.Option(help="The distractor articles, committed with the project (JSON lines).")
+]
+FollowupArticlesOpt = Annotated[
+    Path,
+    typer.Option(
+        help="Articles the follow-up set (gold lines tagged followup) is asked over, beside "
+        "the seeds; the set runs with the plain gold run only."
+    ),
 ]
 
 
@@ -75,6 +84,7 @@ def eval_(
         ),
     ] = 0,
     distractors_file: DistractorsFileOpt = DEFAULT_DISTRACTORS,
+    followup_articles: FollowupArticlesOpt = DEFAULT_FOLLOWUP_ARTICLES,
     datasets: Annotated[
         Path, typer.Option(help="Folder of the SQuAD-format sets (--sizes).")
     ] = DEFAULT_DATASETS,
@@ -102,7 +112,32 @@ def eval_(
         source=squad or gold,
         log=err,
     )
+    if name == "gold":
+        result.followup = _followups(settings, gold, followup_articles, items)
     _report(result, reports, thresholds if gated else None)
+
+
+def _followups(
+    settings: Settings, gold: Path, articles: Path, standalone: list[EvalItem]
+) -> FollowupRun | None:
+    """The follow-up set over the seeds and `articles`, or None when `gold` has none."""
+    from qa.corpus.documents import read_corpus
+    from qa.evaluation.datasets import DatasetError, load_followups
+    from qa.evaluation.runner import run_followups
+
+    texts: dict[str, str] = {}
+    for folder in (settings.seeds_dir, articles):
+        documents, _ = read_corpus(folder) if folder.is_dir() else ([], [])
+        texts.update({d.doc_id: d.text for d in documents})
+    try:
+        items = load_followups(gold, texts)
+    except DatasetError as error:
+        err(f"error: {error}")
+        raise typer.Exit(2) from None
+    if not items:
+        return None
+    err(f"follow-up set: {len(items)} questions over {len(texts)} documents")
+    return run_followups(items, texts, settings, standalone=standalone, log=err)
 
 
 def _gated(thresholds: Path, name: str, *, no_gate: bool, squad: bool, req: bool) -> bool:
@@ -177,13 +212,15 @@ def _select(
 def _report(result: EvalRun, reports: Path, thresholds: Path | None) -> None:
     """Write the reports, print the table, and gate on `thresholds` (exit 1 on a failure)."""
     from qa.evaluation.gate import gate, load_thresholds
-    from qa.evaluation.reports import table, write_reports
+    from qa.evaluation.reports import followup_table, table, write_reports
 
     failures = [] if thresholds is None else gate(result, load_thresholds(thresholds))
     json_path, md_path = write_reports(result, reports, failures)
     if result.name == "gold":
         (reports / "latest.md").write_text(md_path.read_text(encoding="utf-8"), encoding="utf-8")
     typer.echo(table(result))
+    if result.followup is not None:
+        typer.echo("\n" + followup_table(result.followup))
     typer.echo(f"\nreports: {json_path} {md_path}")
     if failures:
         for failure in failures:
