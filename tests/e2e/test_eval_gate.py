@@ -50,6 +50,8 @@ def run_eval(tmp_path: Path, *extra: str) -> tuple[int, str]:
             str(tmp_path / "reports"),
             "--distractors-file",
             str(DISTRACTOR_FILE),
+            "--followup-articles",
+            str(ROOT / "eval" / "articles"),
             *extra,
         ],
     )
@@ -62,7 +64,13 @@ def test_gate_passes_with_the_packaged_ranker(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "reports" / "gold.json").read_text())
     assert report["metrics"]["all"]["citation_validity"] == 1.0
     assert report["meta"]["weights_sha256"] and report["meta"]["git_commit"]
-    assert (tmp_path / "reports" / "latest.md").read_text().startswith("# Eval report: gold")
+    latest = (tmp_path / "reports" / "latest.md").read_text()
+    assert latest.startswith("# Eval report: gold") and "## Follow-up questions" in latest
+    # The follow-up set is asked apart: the gold figures count the gold questions only.
+    lines = [json.loads(line) for line in (ROOT / "eval" / "gold.jsonl").open()]
+    alone = [line for line in lines if "followup" not in line.get("tags", ())]
+    assert report["metrics"]["all"]["questions"] == len(alone) < len(lines)
+    assert report["followup"]["metrics"]["followups"] >= 20
 
 
 def test_gate_passes_on_the_seed_with_distractor_articles(tmp_path: Path) -> None:
