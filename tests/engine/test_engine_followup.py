@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from qa.answer.answerer import Answer
 from qa.answer.filters import ArticleFilter
 from qa.answer.followup import Turn
 from qa.core.settings import Settings
@@ -61,3 +62,29 @@ def test_the_filter_wins_over_the_previous_answers_article(engine: Engine) -> No
         "When will it happen?", history=[CHIPS], where=ArticleFilter(frozenset({"quad"}))
     )
     assert {c.doc_id for c in answer.citations} == {"quad"}
+
+
+class RecordingAnswerer:
+    """Abstains when asked within one article; answers when asked over all of them."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int | None]] = []
+
+    def ask(self, question: str, top_k: int = 3, allowed: object = None) -> Answer:
+        rows = None if allowed is None else int(allowed.sum())  # type: ignore[attr-defined]
+        self.calls.append((question, rows))
+        return Answer(question, None if allowed is not None else "An answer.", 0.5, [], 1.0)
+
+
+def test_when_the_previous_article_does_not_answer_every_article_is_asked(
+    engine: Engine,
+) -> None:
+    recording = RecordingAnswerer()
+    engine.state = dataclasses.replace(engine.state, answerer=recording)  # type: ignore[arg-type]
+    answer = engine.ask("When will it happen?", history=[CHIPS])
+    chips_rows = len(engine.index.documents[engine.index.doc_pos["chips"]].sentences)
+    assert recording.calls == [
+        ("When will it happen?", chips_rows),
+        ("When will it happen? semiconductor factories open", None),
+    ]
+    assert answer.text == "An answer." and answer.question == "When will it happen?"

@@ -126,6 +126,7 @@ class Engine:
         """A follow-up: from the previous answer's article first when it is about "it" (and
         the filter allows it), from every allowed article, asked as `found.query`, when that
         article does not answer."""
+        started = time.perf_counter()
         where = where or ArticleFilter()
         answer = None
         if found.prefer_doc is not None and where.matches(
@@ -136,7 +137,10 @@ class Engine:
         if answer is None or answer.text is None:
             allowed = allowed_rows(state.index, where) if where.active else None
             answer = state.answerer.ask(found.query, top_k, allowed)
-        return dataclasses.replace(answer, question=question, interpreted_as=found.interpreted_as)
+        took = round((time.perf_counter() - started) * 1000, 3)  # both asks, when there were two
+        return dataclasses.replace(
+            answer, question=question, interpreted_as=found.interpreted_as, took_ms=took
+        )
 
     def swap(self, index: Index, version: str | None = None) -> None:
         """Serve `index` from now on (one reference assignment: atomic for readers)."""
