@@ -26,9 +26,7 @@ def _set(names: str) -> frozenset[str]:
 
 
 _WORD = re.compile(r"[A-Za-z0-9][\w’'-]*")
-_WH = _set(
-    "what when where who whom whose which why how"
-)  # and their phrases: how much, how many, how long...
+_WH = _set("what when where who whom whose which why how")  # "much", "many"... are in _STOP
 _AUX = _set(
     "is are was were be been being am do does did done has have had will would shall should "
     "can could may might must"
