@@ -12,7 +12,6 @@ from qa.cli.common import DEFAULT_DATASETS, DEFAULT_GOLD, SeedsOpt, command_sett
 if TYPE_CHECKING:
     from qa.core.settings import Settings
     from qa.evaluation.datasets import EvalItem
-    from qa.evaluation.followups import FollowupRun
     from qa.evaluation.runner import EvalRun
 
 DEFAULT_THRESHOLDS = Path("eval/thresholds.toml")
@@ -102,6 +101,7 @@ def eval_(
     )
     name, items = _select(name, items, split, limit)
     gated = _gated(thresholds, name, no_gate=no_gate, squad=squad is not None, req=require_gate)
+    followups = _followups(settings, gold, followup_articles) if name == "gold" else None
     err(f"evaluating {len(items)} questions over {len(texts)} documents ({name})")
     result = run(
         name,
@@ -112,18 +112,22 @@ def eval_(
         source=squad or gold,
         log=err,
     )
-    if name == "gold":
-        result.followup = _followups(settings, gold, followup_articles, items)
+    if followups is not None:
+        from qa.evaluation.runner import run_followups
+
+        f_texts, f_items = followups
+        err(f"follow-up set: {len(f_items)} questions over {len(f_texts)} documents")
+        result.followup = run_followups(f_items, f_texts, settings, standalone=items, log=err)
     _report(result, reports, thresholds if gated else None)
 
 
 def _followups(
-    settings: Settings, gold: Path, articles: Path, standalone: list[EvalItem]
-) -> FollowupRun | None:
-    """The follow-up set over the seeds and `articles`, or None when `gold` has none."""
+    settings: Settings, gold: Path, articles: Path
+) -> tuple[dict[str, str], list[EvalItem]] | None:
+    """The follow-up set's articles (the seeds and `articles`) and questions, or None when
+    `gold` has none (exit 2 when they do not load)."""
     from qa.corpus.documents import read_corpus
     from qa.evaluation.datasets import DatasetError, load_followups
-    from qa.evaluation.runner import run_followups
 
     texts: dict[str, str] = {}
     for folder in (settings.seeds_dir, articles):
@@ -132,12 +136,12 @@ def _followups(
     try:
         items = load_followups(gold, texts)
     except DatasetError as error:
-        err(f"error: {error}")
+        err(
+            f"error: {error} (the follow-up set is asked over the seeds and {articles}: see "
+            "--followup-articles)"
+        )
         raise typer.Exit(2) from None
-    if not items:
-        return None
-    err(f"follow-up set: {len(items)} questions over {len(texts)} documents")
-    return run_followups(items, texts, settings, standalone=standalone, log=err)
+    return (texts, items) if items else None
 
 
 def _gated(thresholds: Path, name: str, *, no_gate: bool, squad: bool, req: bool) -> bool:

@@ -138,9 +138,8 @@ def run_followups(
     log: Callable[[str], None] = lambda _m: None,
 ) -> FollowupRun:
     """Index `texts` in a temporary folder and ask the follow-up set (`qa.evaluation.followups`)
-    over it; with
-    `standalone` (the gold questions), also the share of them that would be read as
-    follow-ups if they came after another question."""
+    over it; with `standalone` (the gold questions), also the share of them that would be read
+    as follow-ups if they came after another question."""
     with tempfile.TemporaryDirectory(prefix="qa-eval-followup-") as tmp:
         engine = open_eval_engine(
             texts,
