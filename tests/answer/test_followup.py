@@ -132,3 +132,10 @@ def test_phrases_are_runs_of_content_words() -> None:
         ["Harbour", "Bridge", "repair", "cost"],
         ["2024"],
     ]
+
+
+def test_a_topic_phrase_runs_through_its_adjectives() -> None:
+    previous = Turn("What will the old library on Kirke Street become?", "library")
+    found = resolve("And the bus depot?", [previous])
+    assert found is not None
+    assert found.interpreted_as == "What will the bus depot on Kirke Street become?"

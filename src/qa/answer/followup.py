@@ -52,6 +52,9 @@ _STOP = (
         "because now still just only very here ago yet ever even"
     )
 )
+# What ends a topic phrase ("the old bus depot on ..."): adjectives such as "old" or "long" are
+# stop words of the question ("how old", "how long"), not of a noun phrase.
+_PHRASE_BREAK = _STOP - _set("old new long far other another more most less much many")
 _LEAD = re.compile(r"^\s*(and|but|also|so|then)\b[\s,]*", re.IGNORECASE)
 _SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\b[\s,]*", re.IGNORECASE)
 _DETERMINER = re.compile(r"\b(the|a|an|its|their|his|her)\s+", re.IGNORECASE)
@@ -238,7 +241,7 @@ def _topic_span(previous: str, topic: str) -> tuple[int, int] | None:
         run: list[re.Match[str]] = []
         for match in _WORD.finditer(previous, det.end()):
             gap = previous[(run[-1].end() if run else det.end()) : match.start()]
-            if gap.strip() or match.group().lower() in _STOP:
+            if gap.strip() or match.group().lower() in _PHRASE_BREAK:
                 break
             run.append(match)
         before = words(previous[: det.start()])

@@ -137,9 +137,8 @@ class Engine:
         if answer is None or answer.text is None:
             allowed = allowed_rows(state.index, where) if where.active else None
             answer = state.answerer.ask(found.query, top_k, allowed)
-        took = round((time.perf_counter() - started) * 1000, 3)  # both asks, when there were two
         return dataclasses.replace(
-            answer, question=question, interpreted_as=found.interpreted_as, took_ms=took
+            answer, question=question, interpreted_as=found.interpreted_as, took_ms=_ms(started)
         )
 
     def swap(self, index: Index, version: str | None = None) -> None:
@@ -269,3 +268,8 @@ def reader_stage(reader: Reads | None, ranker: Ranker, k: int) -> ReaderStage | 
         return None
     weight = float((ranker.meta or {}).get("reader_ranker_weight", 0.0))
     return ReaderStage(reader, k, weight)
+
+
+def _ms(started: float) -> float:
+    """Milliseconds since `started`: every ask of a follow-up, when there were several."""
+    return round((time.perf_counter() - started) * 1000, 3)
