@@ -99,8 +99,10 @@ def test_each_follow_up_is_asked_with_its_history_and_alone(tmp_path: Path) -> N
     assert metrics["article_at_1_alone"] == 0.5
     assert metrics["sentence_at_1_with_history"] == 0.5
     assert metrics["read_as_followup"] == 1.0
-    table = followup_table(FollowupRun(outcomes, metrics, 2))
-    assert "| article@1 | 0.500 | 0.500 |" in table and "2 follow-ups" in table
+    dev = summarize_followups(outcomes[:2])
+    table = followup_table(FollowupRun(outcomes, metrics, 2, {"dev": dev}))
+    assert "| follow-ups right first, with history / alone | all (2) | dev (1) |" in table
+    assert "| article@1 | 0.500 / 0.500 | 1.000 / 0.000 |" in table
 
 
 def test_the_committed_follow_up_set_loads_over_the_seed_and_eval_articles() -> None:

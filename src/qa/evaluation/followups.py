@@ -9,7 +9,7 @@ withheld) is in the expected article (article@1) and holds the expected evidence
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qa.answer.answerer import Answer
 from qa.answer.followup import MAX_TURNS, Turn
@@ -53,13 +53,15 @@ class FollowupOutcome:
     expected: str | None
     with_history: Asked
     alone: Asked
+    split: str = "all"
 
 
 @dataclass
 class FollowupRun:
     outcomes: list[FollowupOutcome]
-    metrics: dict[str, float]
+    metrics: dict[str, float]  # over every follow-up
     documents: int
+    splits: dict[str, dict[str, float]] = field(default_factory=dict)  # per split (dev, test)
 
 
 def history_for(
@@ -96,6 +98,7 @@ def ask_all(items: Sequence[EvalItem], engine: Engine, top_k: int = 5) -> list[F
                 item.evidence,
                 with_history,
                 alone,
+                item.split,
             )
         )
     return outcomes

@@ -88,22 +88,31 @@ def markdown(run: EvalRun, failures: Sequence[str] = ()) -> str:
     return "\n".join(out) + "\n"
 
 
+FOLLOWUP_ROWS = (
+    ("article@1", "article_at_1"),
+    ("sentence@1", "sentence_at_1"),
+    ("answered right", "answer_accuracy"),
+)
+
+
 def followup_table(result: FollowupRun) -> str:
-    """Follow-up accuracy with the history and alone, as a Markdown table."""
-    m = result.metrics
+    """Follow-up accuracy with the history and alone, over all follow-ups and per split, as a
+    Markdown table."""
+    groups = {"all": result.metrics, **result.splits}
+    counts = " | ".join(f"{name} ({int(m['followups'])})" for name, m in groups.items())
     rows = [
-        "| follow-ups: right first | with history | alone |",
-        "|---|---:|---:|",
-        f"| article@1 | {fmt(m['article_at_1_with_history'])} | {fmt(m['article_at_1_alone'])} |",
-        f"| sentence@1 | {fmt(m['sentence_at_1_with_history'])} | "
-        f"{fmt(m['sentence_at_1_alone'])} |",
-        f"| answered right | {fmt(m['answer_accuracy_with_history'])} | "
-        f"{fmt(m['answer_accuracy_alone'])} |",
+        f"| follow-ups right first, with history / alone | {counts} |",
+        "|---|" + "---:|" * len(groups),
     ]
+    for label, key in FOLLOWUP_ROWS:
+        cells = [
+            f"{fmt(m[key + '_with_history'])} / {fmt(m[key + '_alone'])}" for m in groups.values()
+        ]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    m = result.metrics
     notes = [
-        f"{int(m['followups'])} follow-ups and {int(m['first_questions'])} first questions "
-        f"over {result.documents} articles; first questions sentence@1 "
-        f"{fmt(m['first_sentence_at_1'])}; follow-ups read as follow-ups "
+        f"{int(m['first_questions'])} first questions over {result.documents} articles, "
+        f"sentence@1 {fmt(m['first_sentence_at_1'])}; follow-ups read as follow-ups "
         f"{fmt(m['read_as_followup'])}",
     ]
     if "standalone_read_as_followup" in m:
@@ -118,14 +127,14 @@ def followup_markdown(result: FollowupRun) -> list[str]:
     """The follow-up section of the gold report: the table and every follow-up."""
     out = ["## Follow-up questions", "", followup_table(result), ""]
     out += [
-        "| id | follows | question | read as | with history | alone |",
-        "|---" * 6 + "|",
+        "| id | split | follows | question | read as | with history | alone |",
+        "|---" * 7 + "|",
     ]
     for o in result.outcomes:
         if o.previous is None:
             continue
         out.append(
-            f"| {o.id} | {o.previous} | {_cell(o.question)} | "
+            f"| {o.id} | {o.split} | {o.previous} | {_cell(o.question)} | "
             f"{_cell(o.with_history.interpreted_as or '–')} | "
             f"{_mark(o.with_history.sentence_right, o.with_history.doc_id)} | "
             f"{_mark(o.alone.sentence_right, o.alone.doc_id)} |"
@@ -174,6 +183,7 @@ def write_reports(run: EvalRun, folder: Path, failures: Sequence[str] = ()) -> t
     if run.followup is not None:
         payload["followup"] = {
             "metrics": run.followup.metrics,
+            "splits": run.followup.splits,
             "outcomes": [asdict(o) for o in run.followup.outcomes],
         }
     json_path.write_text(

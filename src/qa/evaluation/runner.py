@@ -156,7 +156,11 @@ def run_followups(
 
         read = [kind_of(i.question) is not None for i in standalone]
         metrics["standalone_read_as_followup"] = sum(read) / len(read)
-    return FollowupRun(outcomes, metrics, len(texts))
+    splits = {
+        split: summarize_followups([o for o in outcomes if o.split == split])
+        for split in sorted({o.split for o in outcomes} - {"all"})
+    }
+    return FollowupRun(outcomes, metrics, len(texts), splits)
 
 
 def _git_commit() -> str:
