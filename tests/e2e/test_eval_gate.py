@@ -50,6 +50,8 @@ def run_eval(tmp_path: Path, *extra: str) -> tuple[int, str]:
             str(tmp_path / "reports"),
             "--distractors-file",
             str(DISTRACTOR_FILE),
+            "--followup-articles",
+            str(ROOT / "eval" / "articles"),
             *extra,
         ],
     )
@@ -62,7 +64,13 @@ def test_gate_passes_with_the_packaged_ranker(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "reports" / "gold.json").read_text())
     assert report["metrics"]["all"]["citation_validity"] == 1.0
     assert report["meta"]["weights_sha256"] and report["meta"]["git_commit"]
-    assert (tmp_path / "reports" / "latest.md").read_text().startswith("# Eval report: gold")
+    latest = (tmp_path / "reports" / "latest.md").read_text()
+    assert latest.startswith("# Eval report: gold") and "## Follow-up questions" in latest
+    # The follow-up set is asked apart: the gold figures count the gold questions only.
+    lines = [json.loads(line) for line in (ROOT / "eval" / "gold.jsonl").open()]
+    alone = [line for line in lines if "followup" not in line.get("tags", ())]
+    assert report["metrics"]["all"]["questions"] == len(alone) < len(lines)
+    assert report["followup"]["metrics"]["followups"] >= 20
 
 
 def test_gate_passes_on_the_seed_with_distractor_articles(tmp_path: Path) -> None:
@@ -203,3 +211,26 @@ def test_gate_fails_when_the_reader_is_replaced_by_a_constant(
     # reader's re-ordering moves recall@1 only from 0.791 to 0.837 on gold+16 test, within a
     # bound's width, so the answer metrics alone would not show it.)
     assert _failed(failures, "span_coverage"), failures
+
+
+def test_gate_fails_when_follow_ups_ignore_the_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa.corpus.documents import read_corpus
+    from qa.engine.engine import Engine
+    from qa.evaluation.datasets import load_followups
+    from qa.evaluation.runner import run_followups
+
+    texts: dict[str, str] = {}
+    for folder in (SEEDS, ROOT / "eval" / "articles"):
+        texts.update({d.doc_id: d.text for d in read_corpus(folder)[0]})
+    items = load_followups(ROOT / "eval" / "gold.jsonl", texts)
+    ask = Engine.ask
+    monkeypatch.setattr(
+        Engine,
+        "ask",
+        lambda self, question, top_k=3, where=None, history=(): ask(self, question, top_k, where),
+    )
+    result = EvalRun("gold", [], {}, {}, followup=run_followups(items, texts, Settings()))
+    bounds = {"gold": {"followup": load_thresholds(THRESHOLDS)["gold"]["followup"]}}
+    failures = gate(result, bounds)
+    assert _failed(failures, "article_at_1_with_history"), failures
+    assert _failed(failures, "sentence_at_1_with_history"), failures

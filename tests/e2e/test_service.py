@@ -129,6 +129,7 @@ def test_cli_ask_json_matches_the_api(tmp_path: Path) -> None:
     with TestClient(create_app(settings, engine)) as api:
         api_body = api.post("/ask", json={"question": question}).json()
     fields = {"question", "answer", "confidence", "citations", "answer_span", "took_ms"}
+    fields.add("interpreted_as")
     assert set(cli_body) == set(api_body) == fields
     assert cli_body["citations"], cli_body
     assert {k: v for k, v in cli_body.items() if k != "took_ms"} == {

@@ -36,3 +36,17 @@ def test_a_run_without_thresholds_fails() -> None:
     assert gate(_run({}), {"other": {}}) == [
         "gold: no thresholds for this run (the file has: other)"
     ]
+
+
+def test_the_follow_up_set_is_gated_as_the_split_followup() -> None:
+    from qa.evaluation.followups import FollowupRun
+
+    thresholds = {"gold": {"followup": {"min": {"sentence_at_1_with_history": 0.6}}}}
+    run = _run({})
+    assert gate(run, thresholds) == ["gold/followup: no questions in this split"]
+    run.followup = FollowupRun([], {"sentence_at_1_with_history": 0.5}, 5)
+    assert gate(run, thresholds) == [
+        "gold/followup: sentence_at_1_with_history = 0.500 is below the threshold 0.6"
+    ]
+    run.followup = FollowupRun([], {"sentence_at_1_with_history": 0.7}, 5)
+    assert gate(run, thresholds) == []

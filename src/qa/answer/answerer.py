@@ -60,6 +60,7 @@ class Answer:
     citations: list[Citation]
     took_ms: float
     answer_span: AnswerSpan | None = None  # inside citations[0]; only with an answer
+    interpreted_as: str | None = None  # what a follow-up was answered as (qa.answer.followup)
 
 
 DEFAULT_SPAN_THRESHOLD = -1.0  # log-probability of the reader's span (about 37 %)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from qa.cli.common import IndexOpt, SeedsOpt, command_settings, open_engine
+
+if TYPE_CHECKING:
+    from qa.answer.filters import ArticleFilter
+    from qa.answer.followup import Turn
+    from qa.engine.engine import Engine
+
+HistoryOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--history",
+        help="A previous question of the conversation, oldest first (repeatable, at most 5): "
+        "each is answered first, as in the chat, so a follow-up can lean on it.",
+    ),
+]
 
 
 def ask(
@@ -27,6 +41,7 @@ def ask(
     until: Annotated[
         str | None, typer.Option(help="Only articles published on or before YYYY-MM-DD.")
     ] = None,
+    history: HistoryOpt = None,
 ) -> None:
     """Answer one question from the command line."""
     from pydantic import ValidationError
@@ -36,7 +51,12 @@ def ask(
 
     try:
         request = AskRequest(
-            question=question, top_k=top_k, doc_ids=doc_id or None, since=since, until=until
+            question=question,
+            top_k=top_k,
+            doc_ids=doc_id or None,
+            since=since,
+            until=until,
+            history=[{"question": q, "doc_id": None} for q in history] if history else None,
         )
     except ValidationError as error:
         problems = [
@@ -46,13 +66,16 @@ def ask(
         raise typer.BadParameter("; ".join(problems)) from None
     engine = open_engine(command_settings(seeds, index))
     try:
-        answer = engine.ask(question, top_k, request.article_filter())
+        turns = _turns(engine, request.turns(), request.article_filter())
+        answer = engine.ask(question, top_k, request.article_filter(), turns)
     except UnknownArticles as error:
         raise typer.BadParameter(str(error), param_hint="--doc-id") from None
     if as_json:
         out = AskResponse.of(answer)
         typer.echo(out.model_dump_json())
         return
+    if answer.interpreted_as is not None:
+        typer.echo(f"(read as: {answer.interpreted_as})\n")
     if answer.text is None:
         typer.echo(f"No answer in these articles (confidence {answer.confidence:.2f}).")
         if answer.citations:
@@ -69,3 +92,16 @@ def ask(
         if c.url:
             typer.echo(f"      {c.url}")
         typer.echo(f"      {c.text}")
+
+
+def _turns(engine: Engine, asked: list[Turn], where: ArticleFilter) -> list[Turn]:
+    """The history as the chat page sends it: each previous question answered in turn, with
+    the article its answer cited (None when it abstained)."""
+    from qa.answer.followup import Turn
+
+    turns: list[Turn] = []
+    for turn in asked:
+        answer = engine.ask(turn.question, 1, where, turns)
+        cited = answer.citations[0].doc_id if answer.text is not None and answer.citations else None
+        turns.append(Turn(turn.question, cited))
+    return turns

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 DEFAULT_THRESHOLDS = Path("eval/thresholds.toml")
 DEFAULT_REPORTS = Path("eval/reports")
 DEFAULT_DISTRACTORS = Path("eval/distractors/xquad.jsonl")
+DEFAULT_FOLLOWUP_ARTICLES = Path("eval/articles")
 
 GateOpt = Annotated[
     bool,
@@ -28,6 +29,13 @@ GateOpt = Annotated[
 ]
 DistractorsFileOpt = Annotated[
     Path, typer.Option(help="The distractor articles, committed with the project (JSON lines).")
+]
+FollowupArticlesOpt = Annotated[
+    Path,
+    typer.Option(
+        help="Articles the follow-up set (gold lines tagged followup) is asked over, beside "
+        "the seeds; the set runs with the plain gold run only."
+    ),
 ]
 
 
@@ -75,6 +83,7 @@ def eval_(
         ),
     ] = 0,
     distractors_file: DistractorsFileOpt = DEFAULT_DISTRACTORS,
+    followup_articles: FollowupArticlesOpt = DEFAULT_FOLLOWUP_ARTICLES,
     datasets: Annotated[
         Path, typer.Option(help="Folder of the SQuAD-format sets (--sizes).")
     ] = DEFAULT_DATASETS,
@@ -92,6 +101,7 @@ def eval_(
     )
     name, items = _select(name, items, split, limit)
     gated = _gated(thresholds, name, no_gate=no_gate, squad=squad is not None, req=require_gate)
+    followups = _followups(settings, gold, followup_articles) if name == "gold" else None
     err(f"evaluating {len(items)} questions over {len(texts)} documents ({name})")
     result = run(
         name,
@@ -102,7 +112,36 @@ def eval_(
         source=squad or gold,
         log=err,
     )
+    if followups is not None:
+        from qa.evaluation.runner import run_followups
+
+        f_texts, f_items = followups
+        err(f"follow-up set: {len(f_items)} questions over {len(f_texts)} documents")
+        result.followup = run_followups(f_items, f_texts, settings, standalone=items, log=err)
     _report(result, reports, thresholds if gated else None)
+
+
+def _followups(
+    settings: Settings, gold: Path, articles: Path
+) -> tuple[dict[str, str], list[EvalItem]] | None:
+    """The follow-up set's articles (the seeds and `articles`) and questions, or None when
+    `gold` has none (exit 2 when they do not load)."""
+    from qa.corpus.documents import read_corpus
+    from qa.evaluation.datasets import DatasetError, load_followups
+
+    texts: dict[str, str] = {}
+    for folder in (settings.seeds_dir, articles):
+        documents, _ = read_corpus(folder) if folder.is_dir() else ([], [])
+        texts.update({d.doc_id: d.text for d in documents})
+    try:
+        items = load_followups(gold, texts)
+    except DatasetError as error:
+        err(
+            f"error: {error} (the follow-up set is asked over the seeds and {articles}: see "
+            "--followup-articles)"
+        )
+        raise typer.Exit(2) from None
+    return (texts, items) if items else None
 
 
 def _gated(thresholds: Path, name: str, *, no_gate: bool, squad: bool, req: bool) -> bool:
@@ -177,13 +216,15 @@ def _select(
 def _report(result: EvalRun, reports: Path, thresholds: Path | None) -> None:
     """Write the reports, print the table, and gate on `thresholds` (exit 1 on a failure)."""
     from qa.evaluation.gate import gate, load_thresholds
-    from qa.evaluation.reports import table, write_reports
+    from qa.evaluation.reports import followup_table, table, write_reports
 
     failures = [] if thresholds is None else gate(result, load_thresholds(thresholds))
     json_path, md_path = write_reports(result, reports, failures)
     if result.name == "gold":
         (reports / "latest.md").write_text(md_path.read_text(encoding="utf-8"), encoding="utf-8")
     typer.echo(table(result))
+    if result.followup is not None:
+        typer.echo("\n" + followup_table(result.followup))
     typer.echo(f"\nreports: {json_path} {md_path}")
     if failures:
         for failure in failures:

@@ -8,6 +8,7 @@ and swap the state before they return.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from qa.answer.answerer import DEFAULT_SPAN_THRESHOLD, Answer, Answerer
 from qa.answer.filters import ArticleFilter, allowed_rows
+from qa.answer.followup import Resolution, Turn, resolve
 from qa.answer.ranker import Ranker
 from qa.answer.reader import Reader
 from qa.answer.reading import ReaderStage, Reads
@@ -94,12 +96,50 @@ class Engine:
     def index(self) -> Index:
         return self.state.index
 
-    def ask(self, question: str, top_k: int = 3, where: ArticleFilter | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        top_k: int = 3,
+        where: ArticleFilter | None = None,
+        history: Sequence[Turn] = (),
+    ) -> Answer:
         """Answer from the current index; with `where`, only from the articles it matches
-        (UnknownArticles when it names a doc_id the index does not have)."""
+        (UnknownArticles when it names a doc_id the index does not have). With `history` (the
+        previous questions, oldest first), a follow-up is answered as what it stands for
+        (`qa.answer.followup`); a question that stands alone is answered as without it."""
         state = self.state  # the mask and the answer must come from the same index
         allowed = allowed_rows(state.index, where) if where is not None and where.active else None
-        return state.answerer.ask(question, top_k, allowed)
+        known = [t if t.doc_id in state.index.doc_pos else Turn(t.question) for t in history]
+        found = resolve(question, known)
+        if found is None:
+            return state.answerer.ask(question, top_k, allowed)
+        return self._follow_up(state, question, found, top_k, where)
+
+    def _follow_up(
+        self,
+        state: State,
+        question: str,
+        found: Resolution,
+        top_k: int,
+        where: ArticleFilter | None,
+    ) -> Answer:
+        """A follow-up: from the previous answer's article first when it is about "it" (and
+        the filter allows it), from every allowed article, asked as `found.query`, when that
+        article does not answer."""
+        started = time.perf_counter()
+        where = where or ArticleFilter()
+        answer = None
+        if found.prefer_doc is not None and where.matches(
+            found.prefer_doc, state.index.published_days[state.index.doc_pos[found.prefer_doc]]
+        ):
+            only = dataclasses.replace(where, doc_ids=frozenset({found.prefer_doc}))
+            answer = state.answerer.ask(found.within, top_k, allowed_rows(state.index, only))
+        if answer is None or answer.text is None:
+            allowed = allowed_rows(state.index, where) if where.active else None
+            answer = state.answerer.ask(found.query, top_k, allowed)
+        return dataclasses.replace(
+            answer, question=question, interpreted_as=found.interpreted_as, took_ms=_ms(started)
+        )
 
     def swap(self, index: Index, version: str | None = None) -> None:
         """Serve `index` from now on (one reference assignment: atomic for readers)."""
@@ -228,3 +268,8 @@ def reader_stage(reader: Reads | None, ranker: Ranker, k: int) -> ReaderStage | 
         return None
     weight = float((ranker.meta or {}).get("reader_ranker_weight", 0.0))
     return ReaderStage(reader, k, weight)
+
+
+def _ms(started: float) -> float:
+    """Milliseconds since `started`: every ask of a follow-up, when there were several."""
+    return round((time.perf_counter() - started) * 1000, 3)

@@ -39,8 +39,36 @@ class EvalItem:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+FOLLOWUP_TAG = "followup"
+
+
 def load_gold(path: Path, texts: dict[str, str]) -> list[EvalItem]:
-    """Read a gold JSON-lines file and locate each evidence string in its article's text."""
+    """Read a gold JSON-lines file and locate each evidence string in its article's text.
+
+    Lines tagged `followup` are left out: they are the follow-up set (`load_followups`), asked
+    over its own corpus, so they never move the gold figures."""
+    return _gold_items(path, texts, followups=False)
+
+
+def load_followups(path: Path, texts: dict[str, str]) -> list[EvalItem]:
+    """The lines of a gold file tagged `followup`: first questions, and follow-ups whose
+    `previous` names the id of the question they follow (an earlier `followup` line), kept in
+    `extra["previous"]`."""
+    items = _gold_items(path, texts, followups=True)
+    seen: set[str] = set()
+    for item in items:
+        previous = item.extra.get("previous")
+        if previous is not None and previous not in seen:
+            raise DatasetError(
+                f"{path}: {item.id}: previous {previous!r} is not an earlier followup line"
+            )
+        seen.add(item.id)
+    return items
+
+
+def _gold_items(path: Path, texts: dict[str, str], *, followups: bool) -> list[EvalItem]:
+    """The follow-up lines of a gold file, or the others (ids are checked over all of them):
+    the other set's articles may not be in `texts`."""
     items: list[EvalItem] = []
     seen: set[str] = set()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -54,6 +82,9 @@ def load_gold(path: Path, texts: dict[str, str]) -> list[EvalItem]:
         if item_id in seen:
             raise DatasetError(f"{path}:{number}: duplicate id {item_id!r}")
         seen.add(item_id)
+        tags = tuple(raw.get("tags", ()))
+        if (FOLLOWUP_TAG in tags) != followups:
+            continue
         spans: tuple[tuple[int, int], ...] = ()
         doc_id = raw.get("doc_id")
         evidence = raw.get("evidence")
@@ -67,6 +98,7 @@ def load_gold(path: Path, texts: dict[str, str]) -> list[EvalItem]:
             if not spans:
                 raise DatasetError(f"{path}:{number}: evidence not found in {doc_id}: {evidence!r}")
         answer = raw.get("answer")
+        previous = raw.get("previous")
         items.append(
             EvalItem(
                 id=item_id,
@@ -76,8 +108,9 @@ def load_gold(path: Path, texts: dict[str, str]) -> list[EvalItem]:
                 spans=spans,
                 evidence=evidence,
                 answers=(answer,) if answer else (),
-                tags=tuple(raw.get("tags", ())),
+                tags=tags,
                 split=raw.get("split", "all"),
+                extra={"previous": previous} if previous is not None else {},
             )
         )
     return items

@@ -19,14 +19,18 @@ def load_thresholds(path: Path) -> dict[str, Any]:
 def gate(run: EvalRun, thresholds: dict[str, Any]) -> list[str]:
     """Every threshold `run` misses, as readable lines; [] when it passes.
 
-    `thresholds[name][split]["min" | "max"][metric]` bounds a metric of one split.
+    `thresholds[name][split]["min" | "max"][metric]` bounds a metric of one split; the split
+    `followup` bounds the follow-up set's metrics.
     """
     if run.name not in thresholds:
         known = ", ".join(sorted(thresholds)) or "none"
         return [f"{run.name}: no thresholds for this run (the file has: {known})"]
     failures = []
+    sections = dict(run.metrics)
+    if run.followup is not None:
+        sections["followup"] = run.followup.metrics
     for split, bounds in thresholds[run.name].items():
-        got = run.metrics.get(split)
+        got = sections.get(split)
         if got is None:
             failures.append(f"{run.name}/{split}: no questions in this split")
             continue

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from qa.evaluation.followups import FollowupRun
 from qa.evaluation.metrics import Outcome, summarize
 from qa.evaluation.runner import EvalRun, SizedRun
 
@@ -76,6 +77,8 @@ def markdown(run: EvalRun, failures: Sequence[str] = ()) -> str:
     ]
     if failures:
         out += ["## Gate failures", ""] + [f"- {f}" for f in failures] + [""]
+    if run.followup is not None:
+        out += followup_markdown(run.followup)
     misses = [o for o in run.outcomes if (o.answerable and not o.answer_correct)]
     wrong_answers = [o for o in run.outcomes if not o.answerable and o.answered]
     out += [f"## Misses ({len(misses)} answerable questions not answered right)", ""]
@@ -83,6 +86,64 @@ def markdown(run: EvalRun, failures: Sequence[str] = ()) -> str:
     out += ["", f"## Answered but unanswerable ({len(wrong_answers)})", ""]
     out += _miss_table(wrong_answers[:500])
     return "\n".join(out) + "\n"
+
+
+FOLLOWUP_ROWS = (
+    ("article@1", "article_at_1"),
+    ("sentence@1", "sentence_at_1"),
+    ("answered right", "answer_accuracy"),
+)
+
+
+def followup_table(result: FollowupRun) -> str:
+    """Follow-up accuracy with the history and alone, over all follow-ups and per split, as a
+    Markdown table."""
+    groups = {"all": result.metrics, **result.splits}
+    counts = " | ".join(f"{name} ({int(m['followups'])})" for name, m in groups.items())
+    rows = [
+        f"| follow-ups right first, with history / alone | {counts} |",
+        "|---|" + "---:|" * len(groups),
+    ]
+    for label, key in FOLLOWUP_ROWS:
+        cells = [
+            f"{fmt(m[key + '_with_history'])} / {fmt(m[key + '_alone'])}" for m in groups.values()
+        ]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    m = result.metrics
+    notes = [
+        f"{int(m['first_questions'])} first questions over {result.documents} articles, "
+        f"sentence@1 {fmt(m['first_sentence_at_1'])}; follow-ups read as follow-ups "
+        f"{fmt(m['read_as_followup'])}",
+    ]
+    if "standalone_read_as_followup" in m:
+        notes.append(
+            "gold questions that would be read as follow-ups after another question "
+            f"{fmt(m['standalone_read_as_followup'])}"
+        )
+    return "\n".join(rows) + "\n\n" + "; ".join(notes) + "."
+
+
+def followup_markdown(result: FollowupRun) -> list[str]:
+    """The follow-up section of the gold report: the table and every follow-up."""
+    out = ["## Follow-up questions", "", followup_table(result), ""]
+    out += [
+        "| id | split | follows | question | read as | with history | alone |",
+        "|---" * 7 + "|",
+    ]
+    for o in result.outcomes:
+        if o.previous is None:
+            continue
+        out.append(
+            f"| {o.id} | {o.split} | {o.previous} | {_cell(o.question)} | "
+            f"{_cell(o.with_history.interpreted_as or '–')} | "
+            f"{_mark(o.with_history.sentence_right, o.with_history.doc_id)} | "
+            f"{_mark(o.alone.sentence_right, o.alone.doc_id)} |"
+        )
+    return [*out, ""]
+
+
+def _mark(right: bool, doc_id: str | None) -> str:
+    return ("right" if right else "wrong") + f" ({doc_id or 'nothing'})"
 
 
 def _cell(text: str | None, limit: int = 160) -> str:
@@ -119,6 +180,12 @@ def write_reports(run: EvalRun, folder: Path, failures: Sequence[str] = ()) -> t
         "gate_failures": list(failures),
         "outcomes": [asdict(o) for o in run.outcomes],
     }
+    if run.followup is not None:
+        payload["followup"] = {
+            "metrics": run.followup.metrics,
+            "splits": run.followup.splits,
+            "outcomes": [asdict(o) for o in run.followup.outcomes],
+        }
     json_path.write_text(
         json.dumps(payload, indent=1, ensure_ascii=False, allow_nan=True) + "\n", encoding="utf-8"
     )

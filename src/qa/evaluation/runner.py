@@ -11,7 +11,7 @@ import json
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from qa.embed.model import CachingEmbedder, Embedder
 from qa.engine.engine import Engine
 from qa.engine.startup import prepare_index
 from qa.evaluation.datasets import EvalItem
+from qa.evaluation.followups import FollowupRun, ask_all, summarize_followups
 from qa.evaluation.metrics import Outcome, summarize
 from qa.evaluation.scoring import score_item
 from qa.index.model import Index
@@ -38,6 +39,7 @@ class EvalRun:
     outcomes: list[Outcome]
     metrics: dict[str, dict[str, float]]
     meta: dict[str, Any]
+    followup: FollowupRun | None = field(default=None)  # the follow-up set, on `gold` runs
 
 
 def _write_corpus(texts: dict[str, str], folder: Path) -> None:
@@ -123,6 +125,42 @@ def run(
     for split in splits:
         metrics[split] = summarize([o for o in outcomes if o.split == split])
     return EvalRun(name, outcomes, metrics, meta)
+
+
+def run_followups(
+    items: Sequence[EvalItem],
+    texts: dict[str, str],
+    settings: Settings,
+    *,
+    standalone: Sequence[EvalItem] = (),
+    embedder: Embedder | None = None,
+    reader: Reads | None = None,
+    log: Callable[[str], None] = lambda _m: None,
+) -> FollowupRun:
+    """Index `texts` in a temporary folder and ask the follow-up set (`qa.evaluation.followups`)
+    over it; with `standalone` (the gold questions), also the share of them that would be read
+    as follow-ups if they came after another question."""
+    with tempfile.TemporaryDirectory(prefix="qa-eval-followup-") as tmp:
+        engine = open_eval_engine(
+            texts,
+            settings,
+            Path(tmp),
+            embedder=embedder,
+            reader=reader or packaged_reader(settings),
+            log=log,
+        )
+        outcomes = ask_all(items, engine)
+    metrics = summarize_followups(outcomes)
+    if standalone:
+        from qa.answer.followup import kind_of
+
+        read = [kind_of(i.question) is not None for i in standalone]
+        metrics["standalone_read_as_followup"] = sum(read) / len(read)
+    splits = {
+        split: summarize_followups([o for o in outcomes if o.split == split])
+        for split in sorted({o.split for o in outcomes} - {"all"})
+    }
+    return FollowupRun(outcomes, metrics, len(texts), splits)
 
 
 def _git_commit() -> str:

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from qa.answer.filters import ArticleFilter
+from qa.answer.followup import MAX_TURNS, Turn
 from qa.corpus.documents import DOC_ID_PATTERN, Document
 
 if TYPE_CHECKING:
@@ -44,6 +45,23 @@ Author = Annotated[str | None, Field(description="Who wrote it, when known.")]
 
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class TurnIn(BaseModel):
+    """A previous question of the conversation and the article its answer cited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(
+        ..., strict=True, min_length=1, max_length=MAX_QUESTION_CHARS, description="As asked."
+    )
+    doc_id: StrictStr | None = Field(
+        ...,
+        description="The doc_id of `citations[0]` of its answer; null when it had no answer. "
+        "An id the index does not have (an article deleted since) is ignored.",
+    )
+
+    _not_blank = field_validator("question")(_question_not_blank)
 
 
 class AskRequest(BaseModel):
@@ -77,6 +95,12 @@ class AskRequest(BaseModel):
         description="Only articles published on or before this date (YYYY-MM-DD); articles "
         "without a known date are left out.",
     )
+    history: list[TurnIn] | None = Field(
+        None,
+        max_length=MAX_TURNS,
+        description="The previous turns, oldest first (at most 5): a follow-up ('how much did "
+        "it cost?', 'what about Japan?') is answered about their subject.",
+    )
 
     _not_blank = field_validator("question")(_question_not_blank)
 
@@ -84,6 +108,9 @@ class AskRequest(BaseModel):
         """The articles this question may be answered from."""
         chosen = frozenset(self.doc_ids) if self.doc_ids is not None else None
         return ArticleFilter(chosen, self.since, self.until)
+
+    def turns(self) -> list[Turn]:
+        return [Turn(t.question, t.doc_id) for t in self.history or ()]
 
     @field_validator("since", "until", mode="before")
     @classmethod
@@ -143,6 +170,13 @@ class AskResponse(BaseModel):
         "is likely right.",
     )
     took_ms: float
+    interpreted_as: str | None = Field(
+        None,
+        description="Null when the question was answered as it stands; for a follow-up, what "
+        "it was answered as: the standalone question ('How much did the library cost?') or "
+        "the question and the terms carried over from the history ('how much did it cost? "
+        "(about: Harbour Bridge repair)').",
+    )
 
     @classmethod
     def of(cls, answer: Answer) -> AskResponse:
@@ -157,6 +191,7 @@ class AskResponse(BaseModel):
             ],
             answer_span=AnswerSpanOut.model_validate(span, from_attributes=True) if span else None,
             took_ms=answer.took_ms,
+            interpreted_as=answer.interpreted_as,
         )
 
 

@@ -7,7 +7,15 @@ from fastapi.testclient import TestClient
 
 def test_ask_returns_verifiable_citations(client: TestClient) -> None:
     body = client.post("/ask", json={"question": "Who welcomed the plan?", "top_k": 2}).json()
-    assert set(body) == {"question", "answer", "confidence", "citations", "answer_span", "took_ms"}
+    assert set(body) == {
+        "question",
+        "answer",
+        "confidence",
+        "citations",
+        "answer_span",
+        "took_ms",
+        "interpreted_as",
+    }
     assert 0 <= body["confidence"] <= 1
     assert 1 <= len(body["citations"]) <= 2
     for c in body["citations"]:
