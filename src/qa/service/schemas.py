@@ -151,7 +151,7 @@ class AskResponse(BaseModel):
         return cls(
             question=answer.question,
             answer=answer.text,
-            confidence=round(answer.confidence, 4),
+            confidence=answer.confidence,  # already CONFIDENCE_DIGITS decimals
             citations=[
                 CitationOut.model_validate(c, from_attributes=True) for c in answer.citations
             ],
