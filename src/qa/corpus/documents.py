@@ -53,6 +53,10 @@ META_FIELDS = ("title", "url", "published", "source", "author")
 # every answer repeats its citations' metadata, so one huge field would make each answer huge.
 META_CHARS = {"title": 300, "url": 2048, "source": 200, "author": 200}
 TITLE_CHARS = 80
+# A plain-text headline: the first line, short, not ended like a sentence, then a blank line.
+_HEADLINE_CHARS = 120
+_HEADLINE_WORDS = 16
+_SENTENCE_END = re.compile(r"[.!?…:;,][\"'”’)\]]*\s*$")
 
 log = logging.getLogger("qa.corpus")
 
@@ -191,12 +195,41 @@ def front_matter(meta: Meta) -> str:
     return "\n".join([*lines, "---", "", ""])
 
 
+def plain_title(text: str) -> tuple[int, int] | None:
+    """Where a plain-text article's headline is: its first line when that line is short, does
+    not end like a sentence and is followed by a blank line and more text (`Harbour bridge
+    reopens` above the article). It is the article's title, never a sentence to answer from."""
+    match = _LINE.search(text)
+    if match is None or text[: match.start()].strip():
+        return None
+    line = match.group()
+    after = text[match.end() :]
+    # Only a line break of one kind between the headline and the blank line below it.
+    rest = re.match(r"(?>\r\n|\r|\n)[ \t]*(?>\r\n|\r|\n)", after)
+    if (
+        not line.strip()
+        or _NOT_PROSE.match(line)
+        or len(line.strip()) > _HEADLINE_CHARS
+        or len(line.split()) > _HEADLINE_WORDS
+        or _SENTENCE_END.search(line)
+        or rest is None
+        or not after[rest.end() :].strip()
+    ):
+        return None
+    lead = len(line) - len(line.lstrip())
+    return match.start() + lead, match.start() + len(line.rstrip())
+
+
 def title_from(doc_id: str, text: str, spans: tuple[Span, ...] | list[Span] = ()) -> str:
-    """The first line when it is a Markdown `# ` heading, else the first sentence (in `spans`)
-    shortened to about TITLE_CHARS characters, else a readable form of the file name."""
+    """The first line when it is a Markdown `# ` heading or a plain-text headline
+    (`plain_title`), else the first sentence (in `spans`) shortened to about TITLE_CHARS
+    characters, else a readable form of the file name."""
     first = text.lstrip().split("\n", 1)[0].strip()
     if first.startswith("# ") and first[2:].strip():
         return shorten(first[2:].strip(), META_CHARS["title"])
+    headline = plain_title(text)
+    if headline is not None:
+        return shorten(text[headline[0] : headline[1]], META_CHARS["title"])
     if spans:
         return shorten(" ".join(text[spans[0].start : spans[0].end].split()))
     words = re.sub(r"[_\-.]+", " ", doc_id).strip()
@@ -222,8 +255,11 @@ def _segmenter() -> pysbd.Segmenter:
 
 
 def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    headline = plain_title(text)
     for match in _LINE.finditer(text):
         line = match.group()
+        if headline is not None and match.start() <= headline[0] < match.end():
+            continue  # the title, not a sentence
         if line.strip() and not _NOT_PROSE.match(line):
             yield match.start(), match.end()
 
@@ -231,6 +267,7 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
 def split_sentences(text: str) -> list[Span]:
     """Split `text` into sentences; each `text[span.start:span.end]` is one sentence, stripped.
 
+    A plain-text headline (`plain_title`) is no sentence, as a Markdown heading is not.
     Paragraphs are lines (a line break always ends a sentence); pysbd finds the sentence
     boundaries inside a paragraph (see `_cuts`). The spans are exact, ordered, never overlap and
     cover every word.
