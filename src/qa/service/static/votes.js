@@ -32,7 +32,7 @@ export function feedbackRow(turn, page) {
   const row = el("div", "feedback");
   row.setAttribute("role", "group");
   row.setAttribute("aria-label", "Was this helpful?");
-  row.append(el("span", "", "Was this helpful?"));
+  row.append(el("span", "feedback-label", "Was this helpful?"));
   const up = button("vote", "Helpful");
   const down = button("vote", "Not helpful");
   const status = el("span", "feedback-status");

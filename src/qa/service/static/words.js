@@ -108,6 +108,7 @@ export function announcement(body, config) {
   if (v.kind === "none") return `${verdictText(v)}.`;
   const parts = shortAnswer(body);
   const lead = Array.isArray(body.citations) ? body.citations[0] : null;
-  const source = lead && typeof lead === "object" ? ` Source: ${headline(lead)}.` : "";
-  return `${v.text}${parts ? `: ${parts.marked}` : ""}.${source}`;
+  const words = v.kind === "likely" ? ["Likely", "Source"] : ["Possible", "Check the source"];
+  const said = `${words[0]} answer (${percent(body.confidence)})${parts ? `: ${parts.marked}` : ""}.`;
+  return lead && typeof lead === "object" ? `${said} ${words[1]}: ${headline(lead)}.` : said;
 }
