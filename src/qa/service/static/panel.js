@@ -48,6 +48,7 @@ export function createPanel({ panel, behind, fallbackFocus, onList }) {
   function closeSheet({ fromHistory = false } = {}) {
     if (!isSheetOpen()) return;
     hideSheet();
+    clearCurrent(); // the article is no longer on screen
     if (!fromHistory && history.state && history.state.qaSheet) history.back();
     const target = returnTo && returnTo.isConnected ? returnTo : fallbackFocus;
     returnTo = null;
