@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa.corpus.documents import (
-    TITLE_CHARS,
     ArticleError,
     Meta,
     check_doc_id,
@@ -18,11 +17,10 @@ from qa.corpus.documents import (
     make_document,
     read_article,
     read_corpus,
-    shorten,
     split_front_matter,
     split_sentences,
-    title_from,
 )
+from qa.corpus.titles import TITLE_CHARS, shorten, title_from
 from tests.conftest import SEEDS
 
 

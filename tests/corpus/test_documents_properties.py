@@ -7,7 +7,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.corpus.documents import plain_title, split_sentences
+from qa.corpus.documents import split_sentences
+from qa.corpus.titles import plain_title
 
 # Pieces that stress a sentence splitter: abbreviations, decimals, quotes, ellipses, Markdown,
 # every kind of line break and space, and scripts without spaces or with other full stops.

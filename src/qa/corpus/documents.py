@@ -32,6 +32,9 @@ import pysbd
 
 from qa.core.cancel import checkpoint
 from qa.core.errors import QAError
+from qa.corpus.titles import LINE as _LINE
+from qa.corpus.titles import NOT_PROSE as _NOT_PROSE
+from qa.corpus.titles import TITLE_MAX_CHARS, plain_title, shorten, title_from
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 # The one doc_id rule (corpus reader, seeds folder, API): a doc_id is a file name's stem, so it
@@ -42,21 +45,13 @@ DOC_ID_RULE = r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}"
 DOC_ID_PATTERN = f"^{DOC_ID_RULE}$"
 _DOC_ID = re.compile(DOC_ID_RULE)
 
-# A paragraph is a line; Markdown headings and rules are layout, not sentences.
-_LINE = re.compile(r"[^\r\n]+")
-_NOT_PROSE = re.compile(r"\s*(#{1,6}\s|[-*_]{3,}\s*$)")
 # Front matter: `---` on the first line, `key: value` lines, `---`; the body follows.
 _FRONT_MATTER = re.compile(r"---[ \t]*\r?\n((?:[^\r\n]*\r?\n)*?)---[ \t]*(?:\r?\n|$)")
 _FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)[ \t]*:[ \t]*(.*?)[ \t]*")
 META_FIELDS = ("title", "url", "published", "source", "author")
 # Characters each field may have (`published` is an ISO 8601 date or date-time, or unknown):
 # every answer repeats its citations' metadata, so one huge field would make each answer huge.
-META_CHARS = {"title": 300, "url": 2048, "source": 200, "author": 200}
-TITLE_CHARS = 80
-# A plain-text headline: the first line, short, not ended like a sentence, then a blank line.
-_HEADLINE_CHARS = 120
-_HEADLINE_WORDS = 16
-_SENTENCE_END = re.compile(r"[.!?…:;,][\"'”’)\]]*\s*$")
+META_CHARS = {"title": TITLE_MAX_CHARS, "url": 2048, "source": 200, "author": 200}
 
 log = logging.getLogger("qa.corpus")
 
@@ -193,58 +188,6 @@ def front_matter(meta: Meta) -> str:
     if len(lines) == 1:
         return ""
     return "\n".join([*lines, "---", "", ""])
-
-
-def plain_title(text: str) -> tuple[int, int] | None:
-    """Where a plain-text article's headline is: its first line when that line is short, does
-    not end like a sentence and is followed by a blank line and more text (`Harbour bridge
-    reopens` above the article). It is the article's title, never a sentence to answer from."""
-    match = _LINE.search(text)
-    if match is None or text[: match.start()].strip():
-        return None
-    line = match.group()
-    after = text[match.end() :]
-    # Only a line break of one kind between the headline and the blank line below it.
-    rest = re.match(r"(?>\r\n|\r|\n)[ \t]*(?>\r\n|\r|\n)", after)
-    if (
-        not line.strip()
-        or _NOT_PROSE.match(line)
-        or len(line.strip()) > _HEADLINE_CHARS
-        or len(line.split()) > _HEADLINE_WORDS
-        or _SENTENCE_END.search(line)
-        or rest is None
-        or not after[rest.end() :].strip()
-    ):
-        return None
-    lead = len(line) - len(line.lstrip())
-    return match.start() + lead, match.start() + len(line.rstrip())
-
-
-def title_from(doc_id: str, text: str, spans: tuple[Span, ...] | list[Span] = ()) -> str:
-    """The first line when it is a Markdown `# ` heading or a plain-text headline
-    (`plain_title`), else the first sentence (in `spans`) shortened to about TITLE_CHARS
-    characters, else a readable form of the file name."""
-    first = text.lstrip().split("\n", 1)[0].strip()
-    if first.startswith("# ") and first[2:].strip():
-        return shorten(first[2:].strip(), META_CHARS["title"])
-    headline = plain_title(text)
-    if headline is not None:
-        return shorten(text[headline[0] : headline[1]], META_CHARS["title"])
-    if spans:
-        return shorten(" ".join(text[spans[0].start : spans[0].end].split()))
-    words = re.sub(r"[_\-.]+", " ", doc_id).strip()
-    return words[:1].upper() + words[1:] if words else doc_id
-
-
-def shorten(sentence: str, limit: int = TITLE_CHARS) -> str:
-    """`sentence` cut at a word boundary to at most `limit` characters, with an ellipsis."""
-    if len(sentence) <= limit:
-        return sentence
-    cut = sentence[: limit - 1]
-    if not sentence[limit - 1].isspace():  # the cut falls inside a word: drop that word
-        cut = cut.rsplit(" ", 1)[0]
-    cut = cut.rstrip(" ,;:-–—")
-    return (cut or sentence[: limit - 1]) + "…"
 
 
 def _segmenter() -> pysbd.Segmenter:
