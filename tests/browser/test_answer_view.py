@@ -372,3 +372,30 @@ def test_the_article_list_and_article_show_outlet_date_and_link(page: Page, live
     original = meta.get_by_role("link", name="Read the original (opens in a new tab)")
     expect(original).to_have_attribute("href", NEWS["url"])
     expect(original).to_have_attribute("rel", "noopener noreferrer")
+
+
+def test_a_slow_config_neither_repeats_turns_nor_leaves_old_verdicts(
+    page: Page, live: Live
+) -> None:
+    held: list[Route] = []
+    page.route("**/config", lambda route: held.append(route))
+    open_page(page, live)
+    serve_ask(page, answer_response(ANSWERED, [cite(page, live, "chips", CHIPS)], confidence=0.62))
+    question = page.get_by_label("Your question")
+    question.fill(ANSWERED)
+    with page.expect_response("**/ask"):
+        question.press("Enter")
+    assert len(held) == 1
+    body = held[0].fetch().json()
+    held[0].fulfill(json={**body, "high_confidence": 0.6})
+    expect(page.locator(".bubble.answer .verdict")).to_have_text("Likely answer (62\u00a0%)")
+    expect(page.locator(".bubble.user")).to_have_count(1)
+    # A reload draws the stored answer at once, then again with the server's levels.
+    held.clear()
+    page.reload()
+    expect(page.locator(".bubble.answer .verdict")).to_have_text(
+        "Possible answer (62\u00a0%) — check the source"  # the page's default level, 0.8
+    )
+    held[0].fulfill(json={**body, "high_confidence": 0.6})
+    expect(page.locator(".bubble.answer .verdict")).to_have_text("Likely answer (62\u00a0%)")
+    expect(page.locator(".bubble.user")).to_have_count(1)

@@ -382,6 +382,13 @@ async function loadConfig() {
   updateCounter();
 }
 
-// The stored conversation is drawn once the server has said where its thresholds lie.
-const configured = loadConfig().then(restore);
+// The stored conversation is drawn at once, and drawn again if the server's thresholds differ
+// from the defaults it was drawn with.
+restore();
+const configured = (async () => {
+  const before = [config.abstain_threshold, config.high_confidence];
+  await loadConfig();
+  if (before[0] === config.abstain_threshold && before[1] === config.high_confidence) return;
+  for (const turn of turns) if (turn.status === "answered" && turn !== (pending && pending.turn)) refresh(turn);
+})();
 panel.showArticleList();
