@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from qa.answer.answerer import Answerer
+from qa.answer.answerer import CONFIDENCE_DIGITS, Answerer, reader_span
 from qa.answer.candidate import Candidate
 from qa.answer.ranker import Ranker
 from qa.answer.reader import ReadCandidate, Reading
@@ -96,6 +96,17 @@ def test_one_number_decides_no_answer_is_shown_below_the_threshold(margin: float
         assert answer.text is not None and answer.confidence >= threshold
 
 
+@pytest.mark.parametrize("offset", [-1e-4, -5e-5, -1e-5, 0.0, 1e-5, 4e-5, 5e-5, 1e-4])
+def test_the_shown_confidence_decides_even_against_a_finer_threshold(offset: float) -> None:
+    question = "Who opened the fair in Osaka?"
+    shown = answerer(FakeReader({"The mayor": 3.0}), 0.0).ask(question).confidence
+    assert round(shown, CONFIDENCE_DIGITS) == shown  # what POST /ask sends, unchanged
+    threshold = shown + offset
+    answer = answerer(FakeReader({"The mayor": 3.0}), threshold).ask(question)
+    assert answer.confidence == shown
+    assert (answer.text is not None) == (shown >= threshold)
+
+
 def test_a_short_answer_is_marked_only_when_it_is_the_kind_asked_for() -> None:
     reader = FakeReader({"The summit": 3.0})
     # The span is the sentence's last word: "April" for a who-question is no person.
@@ -105,3 +116,23 @@ def test_a_short_answer_is_marked_only_when_it_is_the_kind_asked_for() -> None:
     answer = answerer(reader, 0.0).ask("When was the summit held in Tokyo?")
     assert answer.answer_span is not None and answer.answer_span.text == "April"
     assert ARTICLE[answer.answer_span.start : answer.answer_span.end] == "April"
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "marked"),
+    [
+        ("Who met the prime minister?", "on Friday", False),  # a day is no person
+        ("Who met the prime minister?", "in March 2025", False),
+        ("Who met the prime minister?", "Shigeru Ishiba", True),
+        ("When did the leaders meet?", "Shigeru Ishiba", False),  # a name is no date
+        ("When did the leaders meet?", "on Friday", True),
+        ("How many factories will open?", "in Gujarat", False),
+        ("Where will the factories open?", "on Friday", False),
+    ],
+)
+def test_reader_span_marks_only_the_kind_asked_for(question: str, span: str, marked: bool) -> None:
+    sentence = f"Officials said {span} was the answer."
+    start = sentence.index(span)
+    reading = ReadCandidate(2.0, start, start + len(span), 0.0)
+    got = reader_span(question, sentence, reading, threshold=-1.0)
+    assert (got == (start, start + len(span))) is marked, got

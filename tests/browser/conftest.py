@@ -38,6 +38,7 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 MOBILE: ViewportSize = {"width": 390, "height": 844}
+LANDSCAPE: ViewportSize = {"width": 844, "height": 390}  # the same phone on its side
 
 # An article full of markup (and a character outside the BMP before it, so offsets in code
 # points and in UTF-16 units differ): the page must show all of it literally.
@@ -58,10 +59,12 @@ XSS_DOC_ID = "markup"
 
 @dataclass
 class Live:
-    """A running server: its base URL and its settings."""
+    """A running server: its base URL, its settings and (for tests that move its threshold)
+    its engine."""
 
     url: str
     settings: Settings
+    engine: Engine | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -109,7 +112,7 @@ def live(web_seeds: Path) -> Iterator[Live]:
     )
     engine, _ = Engine.open(settings, embedder=FakeEmbedder())
     with serve_app(settings, engine) as url:
-        yield Live(url, settings)
+        yield Live(url, settings, engine)
 
 
 def lexical_confidence_ranker(path: Path) -> Path:
@@ -141,7 +144,7 @@ def new_page(browser: Browser, viewport: ViewportSize) -> tuple[BrowserContext, 
     """A fresh context and page that records dialogs, uncaught errors and CSP reports."""
     # Reduced motion: scrolling is instant, so what a test sees does not depend on timing.
     # A phone-sized page is a phone: touch, and the mobile viewport meta tag honoured.
-    phone = viewport == MOBILE
+    phone = viewport["width"] < DESKTOP["width"]
     context = browser.new_context(
         viewport=viewport, reduced_motion="reduce", has_touch=phone, is_mobile=phone
     )

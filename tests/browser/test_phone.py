@@ -1,20 +1,24 @@
-"""The page on a phone (390x844): the article is a full-screen sheet, the box stays in reach."""
+"""The page on a phone (390x844, and 844x390 on its side): the article is a full-screen sheet,
+the box stays in reach, the answer is what shows after asking, every target is thumb-sized."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.browser.conftest import (
     ANSWERED,
     CHIPS,
+    LANDSCAPE,
     OFF_TOPIC,
     Live,
     answer_response,
     ask,
     cite,
+    new_page,
     open_page,
     serve_ask,
 )
@@ -150,3 +154,109 @@ def test_no_horizontal_scroll_with_long_unbroken_text(phone: Page, live: Live) -
     phone.get_by_role("button", name="Articles").tap()
     expect(phone.locator(".doc-link")).to_have_count(1)
     assert_fits(phone)
+
+
+def news_answer(page: Page, live: Live, *, confidence: float = 0.9) -> dict[str, Any]:
+    """An answer with a short answer, a source with outlet, date and link, and two related
+    sentences from two articles: the fullest card there is."""
+    news = {"url": "https://example.com/chips", "published": "2025-03-12", "source": "Example"}
+    lead = cite(page, live, "chips", CHIPS, **news)
+    start = lead["start"] + CHIPS.index("Gujarat")
+    span = {"start": start, "end": start + len("Gujarat"), "text": "Gujarat"}
+    others = [
+        cite(
+            page, live, "quad", "The two leaders met in Tokyo on Friday.", url="https://q.example/"
+        ),
+        cite(page, live, "chips", "The investment is worth 10 billion dollars.", **news),
+    ]
+    return answer_response(ANSWERED, [lead, *others], confidence=confidence, answer_span=span)
+
+
+def test_after_an_answer_the_phone_shows_it_from_its_start_with_its_buttons(
+    phone: Page, live: Live
+) -> None:
+    open_page(phone, live)
+    for question in MORE:
+        ask(phone, question)
+    serve_ask(phone, news_answer(phone, live))
+    ask(phone, ANSWERED)
+    answer = phone.locator(".bubble.answer").last
+    # No on-screen keyboard over the answer: the focus is on the answer, not in the box.
+    expect(phone.get_by_label("Your question")).not_to_be_focused()
+    expect(answer).to_be_focused()
+    # The view starts at the answer (or its question just above it), or shows it whole.
+    log = phone.locator("#log").bounding_box()
+    box = answer.bounding_box()
+    assert log and box and box["y"] >= log["y"] - 1, (log, box)
+    whole = box["y"] + box["height"] <= log["y"] + log["height"] + 1
+    assert whole or box["y"] <= log["y"] + 0.25 * log["height"], (log, box)
+    # Verdict, short answer, quote, source, Copy and the vote on the first screen.
+    for part in [".verdict", ".short-answer-lead", ".answer-text", ".source-line .cite"]:
+        expect(answer.locator(part)).to_be_in_viewport(ratio=1)
+    for name in ["Copy the answer and its source", "Helpful", "Not helpful"]:
+        expect(answer.get_by_role("button", name=name, exact=True)).to_be_in_viewport(ratio=1)
+    expect(answer.locator("details.related")).not_to_have_attribute("open", "")
+    assert_fits(phone)
+
+
+def test_a_long_question_is_clamped_with_show_all(phone: Page, live: Live) -> None:
+    open_page(phone, live)
+    long = "Where exactly will the new semiconductor factories open, and when? " * 8
+    ask(phone, long)
+    asked = phone.locator(".bubble.user").last
+    text = asked.locator(".question-text")
+    line = text.evaluate("t => parseFloat(getComputedStyle(t).lineHeight)")
+    clamped = text.bounding_box()
+    assert clamped and clamped["height"] <= 4 * line + 2, (clamped, line)
+    more = asked.get_by_role("button", name="Show all")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    more.tap()
+    expect(asked.get_by_role("button", name="Show less")).to_have_attribute("aria-expanded", "true")
+    opened = text.bounding_box()
+    assert opened and opened["height"] > 6 * line, opened
+    expect(text).to_have_text(long)  # clamped on screen, never cut
+    ask(phone, "Where will factories open?")  # a short one gets no button
+    expect(phone.locator(".bubble.user").last.locator(".show-all")).to_have_count(0)
+
+
+def test_on_its_side_the_box_shrinks_and_the_keyboard_hint_goes(
+    browser: Browser, live: Live
+) -> None:
+    context, page, watch = new_page(browser, LANDSCAPE)
+    try:
+        open_page(page, live)
+        expect(page.locator("#question-hint")).to_be_hidden()
+        form = page.locator("#ask-form").bounding_box()
+        assert form and form["height"] <= 0.25 * LANDSCAPE["height"], form
+        serve_ask(page, news_answer(page, live))
+        ask(page, ANSWERED)
+        answer = page.locator(".bubble.answer")
+        expect(answer.locator(".verdict")).to_be_in_viewport(ratio=1)
+        expect(answer.locator(".short-answer-lead")).to_be_in_viewport(ratio=1)
+        expect(page.get_by_label("Your question")).not_to_be_focused()
+        assert_fits(page)
+        assert not watch.errors and not watch.csp
+    finally:
+        context.close()
+
+
+TARGETS = """root => [...root.querySelectorAll('button, a[href], summary, textarea')]
+    .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+    .filter(e => !e.closest('.visually-hidden, [hidden]'))
+    .map(e => { const r = e.getBoundingClientRect();
+                return [e.textContent.trim().slice(0, 30) || e.id, r.width, r.height]; })"""
+
+
+def test_every_touch_target_is_at_least_44px(phone: Page, live: Live) -> None:
+    open_page(phone, live)
+    serve_ask(phone, news_answer(phone, live))
+    ask(phone, ANSWERED)
+    phone.locator(".bubble.answer details.related summary").tap()
+    phone.unroute("**/ask")
+    ask(phone, OFF_TOPIC)  # an abstention: its cards and their Details too
+    targets = phone.locator("body").evaluate(TARGETS)
+    names = [t[0] for t in targets]
+    assert "Details" in names and "Copy" in names, names
+    assert any(n.startswith("Original on example.com") for n in names), names
+    small = [t for t in targets if t[1] < 44 or t[2] < 44]
+    assert small == [], small

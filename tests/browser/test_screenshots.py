@@ -1,9 +1,9 @@
 """A real conversation with the real model, photographed on a desktop and a phone.
 
 On a desktop the picture is the chat with the answer's article open beside it, the cited sentence
-highlighted; on a phone it is the answer itself (verdict, quote with the short answer marked when
-the server gives one, source card) with the question box pinned below. The phone's article sheet
-is checked too (the cited sentence in view), but not photographed.
+highlighted; on a phone it is the answer card itself (verdict, the short answer, the quote with it
+marked, the source line with outlet and date, Copy and the vote) with the question box below.
+The phone's article sheet is checked too (the cited sentence in view), but not photographed.
 
 The pictures go to $QA_SCREENSHOT_DIR when it is set (`QA_SCREENSHOT_DIR=docs` refreshes the ones
 in the README), else to a temporary folder; either way they are checked to exist and be small.
@@ -68,10 +68,16 @@ def converse(page: Page, live: Live, *, phone: bool) -> None:
     with page.expect_response("**/ask") as response:
         question.press("Enter")
     body = response.value.json()
-    bubble = page.locator(".bubble.answer, .bubble.abstained").last
+    bubble = page.locator(".bubble.answer").last
     expect(bubble).to_be_visible()
-    if body.get("answer_span") and body["answer"] is not None:
-        expect(bubble.locator(".answer-text mark")).to_have_text(body["answer_span"]["text"])
+    # The picture the README promises: a marked short answer and a source line with the
+    # outlet and the date.
+    assert body["answer"] is not None and body["answer_span"], body
+    expect(bubble.locator(".short-answer-lead")).to_have_text(body["answer_span"]["text"])
+    expect(bubble.locator(".answer-text mark")).to_have_text(body["answer_span"]["text"])
+    lead = body["citations"][0]
+    assert lead["source"] and lead["published"], lead
+    expect(bubble.locator(".source-line .cite-byline")).to_contain_text(lead["source"])
     first = bubble.locator(".cite").first
     first.click()
     mark = page.locator("#panel mark")
@@ -80,7 +86,7 @@ def converse(page: Page, live: Live, *, phone: bool) -> None:
     if phone:
         page.get_by_role("button", name="Back to answer").click()
         expect(page.locator("#panel")).to_be_hidden()
-        page.locator(".bubble.user").last.evaluate("b => b.scrollIntoView({block: 'start'})")
+        expect(bubble.get_by_role("button", name="Not helpful")).to_be_in_viewport(ratio=1)
     page.evaluate("document.activeElement.blur()")  # no focus ring on the picture's subject
     page.mouse.move(0, 0)  # nor a hover highlight
 

@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa.corpus.documents import (
-    TITLE_CHARS,
     ArticleError,
     Meta,
     check_doc_id,
@@ -18,11 +17,10 @@ from qa.corpus.documents import (
     make_document,
     read_article,
     read_corpus,
-    shorten,
     split_front_matter,
     split_sentences,
-    title_from,
 )
+from qa.corpus.titles import TITLE_CHARS, shorten, title_from
 from tests.conftest import SEEDS
 
 
@@ -102,6 +100,32 @@ def test_markdown_heading_is_the_title_and_not_a_sentence() -> None:
         "Factories will open.",
         "More soon.",
     ]
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_a_plain_text_headline_is_the_title_and_not_a_sentence(eol: str) -> None:
+    text = (
+        f"Harbour bridge reopens after two-year repair{eol}{eol}The bridge opened on Monday.{eol}"
+    )
+    doc = make_document("bridge", text)
+    assert doc.title == "Harbour bridge reopens after two-year repair"
+    assert [doc.text[s.start : s.end] for s in doc.sentences] == ["The bridge opened on Monday."]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The bridge opened on Monday.\n\nIt cost 40 million.\n",  # a sentence, not a headline
+        "Asked why, the mayor said:\n\nIt cost too much.\n",  # ends like a sentence part
+        "Harbour bridge reopens\nThe bridge opened on Monday.\n",  # no blank line after it
+        " ".join(["word"] * 20) + "\n\nThe bridge opened on Monday.\n",  # too long
+        "Harbour bridge reopens\n\n",  # nothing after it: the line is the article
+    ],
+    ids=["sentence", "colon", "no-blank-line", "long", "alone"],
+)
+def test_a_first_line_that_is_no_headline_stays_text(text: str) -> None:
+    first = text.split("\n", 1)[0]
+    assert first in sentences(text)
 
 
 def test_title_falls_back_to_readable_file_name() -> None:

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa.corpus.documents import split_sentences
+from qa.corpus.titles import plain_title
 
 # Pieces that stress a sentence splitter: abbreviations, decimals, quotes, ellipses, Markdown,
 # every kind of line break and space, and scripts without spaces or with other full stops.
@@ -72,8 +73,11 @@ def test_every_word_of_prose_is_in_a_sentence(text: str) -> None:
     covered = set()
     for span in split_sentences(text):
         covered.update(range(span.start, span.end))
+    headline = plain_title(text)  # the title: no sentence, as a Markdown heading is none
     for line in _LINE.finditer(text):
         if not line.group().strip() or _NOT_PROSE.match(line.group()):
+            continue
+        if headline is not None and line.start() <= headline[0] < line.end():
             continue
         for offset, char in enumerate(line.group(), start=line.start()):
             assert char.isspace() or offset in covered, (offset, char)

@@ -63,6 +63,10 @@ class Answer:
     interpreted_as: str | None = None  # what a follow-up was answered as (qa.answer.followup)
 
 
+# The confidence is given to this many decimals (POST /ask), and the value given is the value
+# that decides: a threshold with more digits than that must not pass an answer whose shown
+# confidence lies below it.
+CONFIDENCE_DIGITS = 4
 DEFAULT_SPAN_THRESHOLD = -1.0  # log-probability of the reader's span (about 37 %)
 
 
@@ -72,13 +76,13 @@ def reader_span(
     """The reader's short answer in `sentence`, given only when it is the kind of thing the
     question asks for (a who-question marks a name, a when-question a date, ...), adds
     something the question does not already say, and the reader is sure enough of it."""
-    from qa.answer.cues import answer_type, has_answer, question_words
+    from qa.answer.cues import answer_type, is_answer_of_kind, question_words
 
     if reading.span_score < threshold or reading.end <= reading.start:
         return None
     text = sentence[reading.start : reading.end]
     words = question_words(question)
-    if not has_answer(answer_type(question), text, words):
+    if not is_answer_of_kind(answer_type(question), text, words):
         return None
     if set(re.findall(r"[\w’'-]+", text.lower())) <= words:
         return None  # only repeats the question
@@ -132,11 +136,12 @@ class Answerer:
         if not candidates:
             return Answer(question, None, 0.0, [], _ms(started))
         best = candidates[0]
-        confidence, _ = self.probabilities(candidates, question_values)
+        confidence = round(self.probabilities(candidates, question_values)[0], CONFIDENCE_DIGITS)
         shares = _softmax([c.score for c in candidates])
         # One number decides and is shown: the answer is withheld when its confidence (the
         # calibrated probability that the quoted sentence answers the question) is below the
-        # threshold, so no answer is ever shown with a confidence under it.
+        # threshold, so no answer is ever shown with a confidence under it (the rounded value
+        # decides, as it is the one shown).
         if confidence < self.abstain_threshold:
             citations = [self._cite(c, p) for c, p in zip(candidates[:top_k], shares, strict=False)]
             return Answer(question, None, confidence, citations, _ms(started))

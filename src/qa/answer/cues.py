@@ -88,6 +88,17 @@ def has_answer(kind: AnswerType, sentence: str, question_words: frozenset[str]) 
     return any(word not in question_words for word in _cues(kind, sentence))
 
 
+def is_answer_of_kind(kind: AnswerType, span: str, question_words: frozenset[str]) -> bool:
+    """Is the short answer `span` the kind of thing asked for? As `has_answer`, but stricter
+    where a sentence may hold other things besides the answer: a who-question's span must name
+    someone with a word that is no month or weekday ("on Friday", "in March" are dates)."""
+    if kind is not AnswerType.PERSON:
+        return has_answer(kind, span, question_words)
+    return any(
+        word not in question_words and not _DATE.fullmatch(word) for word in _cues(kind, span)
+    )
+
+
 _FOCUS = re.compile(
     r"\b(?:what|which|whose|how many|how much)\s+(?:(?:kind|type|sort|form|part|percentage|"
     r"amount|number)s?\s+of\s+)?(?:the\s+|a\s+|an\s+)?([A-Za-z][\w-]*)",

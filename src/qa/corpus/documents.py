@@ -32,6 +32,9 @@ import pysbd
 
 from qa.core.cancel import checkpoint
 from qa.core.errors import QAError
+from qa.corpus.titles import LINE as _LINE
+from qa.corpus.titles import NOT_PROSE as _NOT_PROSE
+from qa.corpus.titles import TITLE_MAX_CHARS, plain_title, shorten, title_from
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 # The one doc_id rule (corpus reader, seeds folder, API): a doc_id is a file name's stem, so it
@@ -42,17 +45,13 @@ DOC_ID_RULE = r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}"
 DOC_ID_PATTERN = f"^{DOC_ID_RULE}$"
 _DOC_ID = re.compile(DOC_ID_RULE)
 
-# A paragraph is a line; Markdown headings and rules are layout, not sentences.
-_LINE = re.compile(r"[^\r\n]+")
-_NOT_PROSE = re.compile(r"\s*(#{1,6}\s|[-*_]{3,}\s*$)")
 # Front matter: `---` on the first line, `key: value` lines, `---`; the body follows.
 _FRONT_MATTER = re.compile(r"---[ \t]*\r?\n((?:[^\r\n]*\r?\n)*?)---[ \t]*(?:\r?\n|$)")
 _FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)[ \t]*:[ \t]*(.*?)[ \t]*")
 META_FIELDS = ("title", "url", "published", "source", "author")
 # Characters each field may have (`published` is an ISO 8601 date or date-time, or unknown):
 # every answer repeats its citations' metadata, so one huge field would make each answer huge.
-META_CHARS = {"title": 300, "url": 2048, "source": 200, "author": 200}
-TITLE_CHARS = 80
+META_CHARS = {"title": TITLE_MAX_CHARS, "url": 2048, "source": 200, "author": 200}
 
 log = logging.getLogger("qa.corpus")
 
@@ -191,29 +190,6 @@ def front_matter(meta: Meta) -> str:
     return "\n".join([*lines, "---", "", ""])
 
 
-def title_from(doc_id: str, text: str, spans: tuple[Span, ...] | list[Span] = ()) -> str:
-    """The first line when it is a Markdown `# ` heading, else the first sentence (in `spans`)
-    shortened to about TITLE_CHARS characters, else a readable form of the file name."""
-    first = text.lstrip().split("\n", 1)[0].strip()
-    if first.startswith("# ") and first[2:].strip():
-        return shorten(first[2:].strip(), META_CHARS["title"])
-    if spans:
-        return shorten(" ".join(text[spans[0].start : spans[0].end].split()))
-    words = re.sub(r"[_\-.]+", " ", doc_id).strip()
-    return words[:1].upper() + words[1:] if words else doc_id
-
-
-def shorten(sentence: str, limit: int = TITLE_CHARS) -> str:
-    """`sentence` cut at a word boundary to at most `limit` characters, with an ellipsis."""
-    if len(sentence) <= limit:
-        return sentence
-    cut = sentence[: limit - 1]
-    if not sentence[limit - 1].isspace():  # the cut falls inside a word: drop that word
-        cut = cut.rsplit(" ", 1)[0]
-    cut = cut.rstrip(" ,;:-–—")
-    return (cut or sentence[: limit - 1]) + "…"
-
-
 def _segmenter() -> pysbd.Segmenter:
     # A new one per call: a Segmenter keeps the text it works on in attributes, so one shared
     # between threads splits one thread's paragraph at another's boundaries. Making one costs
@@ -222,8 +198,11 @@ def _segmenter() -> pysbd.Segmenter:
 
 
 def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    headline = plain_title(text)
     for match in _LINE.finditer(text):
         line = match.group()
+        if headline is not None and match.start() <= headline[0] < match.end():
+            continue  # the title, not a sentence
         if line.strip() and not _NOT_PROSE.match(line):
             yield match.start(), match.end()
 
@@ -231,6 +210,7 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
 def split_sentences(text: str) -> list[Span]:
     """Split `text` into sentences; each `text[span.start:span.end]` is one sentence, stripped.
 
+    A plain-text headline (`plain_title`) is no sentence, as a Markdown heading is not.
     Paragraphs are lines (a line break always ends a sentence); pysbd finds the sentence
     boundaries inside a paragraph (see `_cuts`). The spans are exact, ordered, never overlap and
     cover every word.

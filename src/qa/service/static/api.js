@@ -1,6 +1,10 @@
 // Talking to the API: JSON in and out, a timeout, and a Stop that the caller controls.
+// Errors are worded for the reader of the page, not the operator of the server: what
+// happened and what to do, never a log file or a status code.
 
 const REQUEST_TIMEOUT_MS = 60000;
+
+export const NOT_ANSWERING = "The service is not answering; try again.";
 
 export class ApiError extends Error {
   constructor(message, status, { stopped = false } = {}) {
@@ -8,6 +12,20 @@ export class ApiError extends Error {
     this.status = status;
     this.stopped = stopped;
   }
+}
+
+// The server's own message is kept where it is about what the reader sent (a question too
+// long, an unknown article); anything else says what the reader can do.
+function readerMessage(status, body) {
+  const own = body && typeof body.error === "string" && body.error ? body.error : "";
+  if (status === 429) return "Too many requests at once; wait a moment and try again.";
+  if (status === 503) return "The service is starting up; try again in a few seconds.";
+  if (status === 401 || status === 403) return "This service needs you to sign in before asking.";
+  if (status === 413) return "That is too long to send; shorten it and try again.";
+  if ((status === 400 || status === 404 || status === 422) && own) {
+    return own[0].toUpperCase() + own.slice(1);
+  }
+  return NOT_ANSWERING;
 }
 
 export async function api(path, { signal, ...options } = {}) {
@@ -28,12 +46,7 @@ export async function api(path, { signal, ...options } = {}) {
     });
   } catch (error) {
     if (signal && signal.aborted) throw new ApiError("You stopped this question.", 0, { stopped: true });
-    throw new ApiError(
-      timedOut
-        ? "The server took too long to answer. Please try again."
-        : "The server could not be reached. Check that it is running, then try again.",
-      0,
-    );
+    throw new ApiError(timedOut ? "The service took too long to answer; try again." : NOT_ANSWERING, 0);
   } finally {
     clearTimeout(timer);
     if (signal) signal.removeEventListener("abort", stop);
@@ -44,13 +57,7 @@ export async function api(path, { signal, ...options } = {}) {
   } catch (_) {
     body = null;
   }
-  if (!response.ok) {
-    const message =
-      body && typeof body.error === "string" && body.error
-        ? body.error
-        : `the server answered ${response.status} ${response.statusText}`.trim();
-    throw new ApiError(message, response.status);
-  }
-  if (body === null) throw new ApiError("The server sent a reply that is not JSON.", response.status);
+  if (!response.ok) throw new ApiError(readerMessage(response.status, body), response.status);
+  if (body === null) throw new ApiError(NOT_ANSWERING, response.status);
   return body;
 }

@@ -4,11 +4,15 @@
 
 import { api } from "./api.js";
 import { replyBubble } from "./bubbles.js";
-import { codePoints, el, scrollIntoViewGently } from "./dom.js";
+import { button, codePoints, el, scrollIntoViewGently } from "./dom.js";
+import { renderExamples } from "./examples.js";
+import { createFollow } from "./follow.js";
 import { createPanel } from "./panel.js";
+import { announcement } from "./words.js";
 
 const STORE_KEY = "qa-chat";
 const COUNT_FROM = 0.8; // the character counter shows from this share of the limit on
+const HISTORY_TURNS = 5; // the most earlier questions a follow-up question is sent with
 
 const els = {
   topbar: document.querySelector(".topbar"),
@@ -18,14 +22,21 @@ const els = {
   send: document.getElementById("send"),
   count: document.getElementById("question-count"),
   askStatus: document.getElementById("ask-status"),
+  announce: document.getElementById("announce"),
   log: document.getElementById("log"),
+  intro: document.querySelector(".bubble.intro"),
+  examples: document.getElementById("examples"),
+  pill: document.getElementById("new-answer"),
   newChat: document.getElementById("new-chat"),
   articlesButton: document.getElementById("articles-button"),
   articleCount: document.getElementById("article-count"),
 };
 
-// Replaced by GET /config; these are the server's defaults.
-const config = { abstain_threshold: 0.5, max_question_chars: 1000 };
+// Replaced by GET /config. Until it comes (or if it fails) the page trusts the server's own
+// decision to answer or not; "Likely" starts at the server's default high_confidence.
+const config = { abstain_threshold: 0, high_confidence: 0.8, max_question_chars: 1000 };
+// On a touch screen the on-screen keyboard would cover the answer: focus leaves the box.
+const touch = window.matchMedia("(pointer: coarse)");
 
 // The conversation: {id, question, status: "waiting" | "answered" | "failed", response,
 // error: {message, stopped}, vote: true | false | null}. Kept in sessionStorage.
@@ -33,18 +44,26 @@ let turns = [];
 const views = new Map(); // turn id -> {asked, reply}: the two bubbles of a turn
 let pending = null; // {turn, controller} while a question is out
 let nextId = 1;
+let cleared = null; // {turns, nextId, note}: what New chat removed, until Undo or a new question
 
 const panel = createPanel({
   panel: document.getElementById("panel"),
   behind: [document.querySelector(".skip-link"), els.topbar, els.chat],
   fallbackFocus: els.question,
-  onCount: (n) => {
-    els.articleCount.textContent = ` (${n})`;
+  onList: (docs) => {
+    els.articleCount.textContent = ` (${docs.length})`;
+    renderExamples(els.examples, docs, (question) => {
+      els.question.value = question;
+      askFromBox();
+    });
+    showExamples();
   },
 });
+const follow = createFollow(els.log, els.pill);
 
 // What a reply's buttons do on the page (see bubbles.js).
 const replyActions = {
+  config,
   retry: (turn) => ask(turn.question, turn),
   openArticle: (citation, opener, options) => panel.openArticle(citation, opener, options),
   save,
@@ -68,6 +87,12 @@ function restore() {
   } catch (_) {
     stored = [];
   }
+  showTurns(stored);
+  const last = els.log.lastElementChild;
+  if (last) last.scrollIntoView({ block: "end" });
+}
+
+function showTurns(stored) {
   for (const turn of stored) {
     if (!turn || typeof turn.question !== "string" || !Number.isInteger(turn.id)) continue;
     if (turn.status === "waiting" || (turn.status === "answered" && !turn.response)) {
@@ -78,38 +103,100 @@ function restore() {
       renderTurn(turn);
     } catch (_) {
       // A stored turn this version cannot show (an older or altered format): drop the rest.
+      const view = views.get(turn.id);
+      if (view) view.asked.remove();
       views.delete(turn.id);
       break;
     }
     turns.push(turn);
     nextId = Math.max(nextId, turn.id + 1);
   }
-  const last = els.log.lastElementChild;
-  if (last) last.scrollIntoView({ block: "end" });
+  showExamples();
+}
+
+function showExamples() {
+  els.examples.hidden = turns.length > 0 || !els.examples.childElementCount;
+}
+
+function forgetCleared() {
+  if (cleared) cleared.note.remove();
+  cleared = null;
 }
 
 function newChat() {
   if (pending) pending.controller.abort();
+  forgetCleared();
+  const old = turns;
   turns = [];
   views.clear();
-  for (const node of [...els.log.children]) if (!node.classList.contains("intro")) node.remove();
+  follow.hide();
+  for (const node of [...els.log.children]) if (node !== els.intro) node.remove();
   try {
     sessionStorage.removeItem(STORE_KEY);
   } catch (_) {
     // nothing stored, nothing to remove
   }
   say("");
+  if (old.length) {
+    const note = el("div", "bubble bot cleared");
+    note.append(el("p", "", "The chat was cleared."));
+    const undo = button("quiet-button undo", "Undo");
+    undo.addEventListener("click", undoNewChat);
+    note.append(undo);
+    els.log.append(note);
+    cleared = { turns: old.filter((t) => t.status !== "waiting"), nextId, note };
+    tell("The chat was cleared. Undo is under the introduction.");
+  }
+  showExamples();
   els.question.focus();
+}
+
+function undoNewChat() {
+  if (!cleared || turns.length) return;
+  const { turns: old } = cleared;
+  forgetCleared();
+  showTurns(old);
+  save();
+  tell(`The chat is back: ${old.length} question${old.length === 1 ? "" : "s"}.`);
+  const last = els.log.lastElementChild;
+  if (last) last.scrollIntoView({ block: "end" });
+  els.question.focus({ preventScroll: true });
 }
 
 // ---- the conversation ---------------------------------------------------------------------
 
+// A question bubble, labelled for screen readers, clamped to a few lines when long.
+function askedBubble(question) {
+  const asked = el("div", "bubble user");
+  asked.append(el("span", "visually-hidden", "You asked: "));
+  const text = el("span", "question-text", question);
+  asked.append(text);
+  return asked;
+}
+
+function clampIfLong(asked) {
+  const text = asked.querySelector(".question-text");
+  text.classList.add("clamped");
+  if (text.scrollHeight <= text.clientHeight + 1) {
+    text.classList.remove("clamped");
+    return;
+  }
+  const more = button("show-all", "Show all");
+  more.setAttribute("aria-expanded", "false");
+  more.addEventListener("click", () => {
+    const open = text.classList.toggle("clamped") === false;
+    more.textContent = open ? "Show less" : "Show all";
+    more.setAttribute("aria-expanded", String(open));
+  });
+  asked.append(more);
+}
+
 function renderTurn(turn) {
-  const asked = el("div", "bubble user", turn.question);
-  asked.setAttribute("aria-label", "You asked");
+  const asked = askedBubble(turn.question);
   const reply = replyBubble(turn, replyActions); // first: a turn it cannot show adds nothing
   els.log.append(asked, reply);
   views.set(turn.id, { asked, reply });
+  clampIfLong(asked);
 }
 
 function refresh(turn) {
@@ -123,8 +210,14 @@ function refresh(turn) {
 
 // ---- asking -------------------------------------------------------------------------------
 
-function say(text) {
+function say(text, { error = true } = {}) {
   els.askStatus.textContent = text;
+  els.askStatus.classList.toggle("notice", !error);
+}
+
+// One short message for screen readers (the conversation itself is not read out whole).
+function tell(text) {
+  els.announce.textContent = text;
 }
 
 function setBusy(value) {
@@ -170,12 +263,35 @@ function askFromBox() {
   ask(text, last && last.status === "failed" && last.question === text ? last : null);
 }
 
+// The earlier questions of this chat and where their answers came from, for a server that
+// reads follow-up questions ("and when did that happen?") in their light.
+function history(turn) {
+  const limit = Math.min(HISTORY_TURNS, Number(config.history_turns) || 0);
+  const earlier = turns.slice(0, turns.indexOf(turn)).filter((t) => t.status === "answered");
+  return earlier.slice(-limit).map((t) => {
+    const body = t.response;
+    const answered = body.answer !== null && body.answer !== undefined;
+    const lead = answered && Array.isArray(body.citations) ? body.citations[0] : null;
+    return { question: t.question, doc_id: lead ? lead.doc_id : null };
+  });
+}
+
+function request(turn) {
+  const body = { question: turn.question };
+  if (config.history_turns) {
+    const earlier = history(turn);
+    if (earlier.length) body.history = earlier;
+  }
+  return body;
+}
+
 async function ask(text, existing) {
   if (pending) {
     say("Still waiting for the last answer: press Stop to ask something else.");
     return;
   }
   say("");
+  forgetCleared();
   let turn = existing;
   if (turn) {
     turn.status = "waiting";
@@ -186,10 +302,15 @@ async function ask(text, existing) {
     nextId += 1;
     turns.push(turn);
     renderTurn(turn);
+    showExamples();
   }
   const view = views.get(turn.id);
   scrollIntoViewGently(view.reply);
-  if (!els.form.contains(document.activeElement)) els.question.focus({ preventScroll: true });
+  if (touch.matches) {
+    if (els.form.contains(document.activeElement)) document.activeElement.blur();
+  } else if (!els.form.contains(document.activeElement)) {
+    els.question.focus({ preventScroll: true });
+  }
   const controller = new AbortController();
   pending = { turn, controller };
   setBusy(true);
@@ -197,7 +318,7 @@ async function ask(text, existing) {
   try {
     turn.response = await api("/ask", {
       method: "POST",
-      body: JSON.stringify({ question: turn.question }),
+      body: JSON.stringify(request(turn)),
       signal: controller.signal,
     });
     turn.status = "answered";
@@ -206,16 +327,24 @@ async function ask(text, existing) {
     turn.status = "failed";
     turn.error = { message: error.message, stopped: Boolean(error.stopped) };
   }
+  await configured;
   pending = null;
-  say(turn.error && turn.error.stopped ? "Stopped." : "");
+  const stopped = Boolean(turn.error && turn.error.stopped);
+  say(stopped ? "Stopped." : "", { error: false });
   setBusy(false);
   if (!views.has(turn.id)) return; // the chat was cleared meanwhile
   save();
-  refresh(turn);
-  // Show the question with its answer, from the question down.
-  views.get(turn.id).asked.scrollIntoView({ block: "start", behavior: "auto" });
+  const following = follow.following(views.get(turn.id).reply);
+  const reply = refresh(turn);
+  if (turn.status === "answered") tell(announcement(turn.response, config));
+  else if (!stopped) tell(`Sorry, that did not work: ${turn.error.message}`);
+  if (following) follow.show(views.get(turn.id).asked, reply);
+  else follow.offer(reply);
   const active = document.activeElement;
-  if (!active || active === document.body || els.form.contains(active)) {
+  const inBox = !active || active === document.body || els.form.contains(active);
+  if (touch.matches) {
+    if (inBox && following) reply.focus({ preventScroll: true });
+  } else if (inBox) {
     els.question.focus({ preventScroll: true });
   }
 }
@@ -244,7 +373,7 @@ els.articlesButton.addEventListener("click", () => panel.showArticleList({ from:
 
 // ---- start --------------------------------------------------------------------------------
 
-async function start() {
+async function loadConfig() {
   try {
     Object.assign(config, await api("/config"));
   } catch (_) {
@@ -253,6 +382,13 @@ async function start() {
   updateCounter();
 }
 
+// The stored conversation is drawn at once, and drawn again if the server's thresholds differ
+// from the defaults it was drawn with.
 restore();
-start();
+const configured = (async () => {
+  const before = [config.abstain_threshold, config.high_confidence];
+  await loadConfig();
+  if (before[0] === config.abstain_threshold && before[1] === config.high_confidence) return;
+  for (const turn of turns) if (turn.status === "answered" && turn !== (pending && pending.turn)) refresh(turn);
+})();
 panel.showArticleList();

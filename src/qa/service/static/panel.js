@@ -9,7 +9,7 @@ import { byline } from "./words.js";
 // Below this width the panel is a sheet (the same breakpoint as in page.css).
 const SHEET_QUERY = "(max-width: 55.99rem)";
 
-export function createPanel({ panel, behind, fallbackFocus, onCount }) {
+export function createPanel({ panel, behind, fallbackFocus, onList }) {
   const els = {
     panel,
     title: panel.querySelector("#panel-title"),
@@ -48,6 +48,7 @@ export function createPanel({ panel, behind, fallbackFocus, onCount }) {
   function closeSheet({ fromHistory = false } = {}) {
     if (!isSheetOpen()) return;
     hideSheet();
+    clearCurrent(); // the article is no longer on screen
     if (!fromHistory && history.state && history.state.qaSheet) history.back();
     const target = returnTo && returnTo.isConnected ? returnTo : fallbackFocus;
     returnTo = null;
@@ -83,7 +84,7 @@ export function createPanel({ panel, behind, fallbackFocus, onCount }) {
       return;
     }
     if (mine !== token) return;
-    onCount(docs.length);
+    onList(docs);
     if (!docs.length) {
       message("No articles are indexed.");
       return;
