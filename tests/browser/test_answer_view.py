@@ -312,7 +312,7 @@ def test_the_question_as_the_server_read_it_is_shown(page: Page, live: Live) -> 
 def test_history_is_sent_only_to_a_server_that_reads_it(page: Page, live: Live, turns: int) -> None:
     def config(route: Route) -> None:
         body = route.fetch().json()
-        route.fulfill(json={**body, "history_turns": turns} if turns else body)
+        route.fulfill(json={**body, "history_turns": turns})
 
     page.route("**/config", config)
     sent: list[dict[str, Any]] = []
@@ -333,6 +333,24 @@ def test_history_is_sent_only_to_a_server_that_reads_it(page: Page, live: Live, 
         ]
     else:
         assert all("history" not in body for body in sent), sent
+
+
+def test_a_follow_up_goes_to_the_server_with_the_chat_and_says_how_it_was_read(
+    page: Page, live: Live
+) -> None:
+    # No mock: the real /config says the server reads 5 turns, the real /ask resolves them.
+    sent: list[dict[str, Any]] = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/ask") else None)
+    open_page(page, live)
+    first = ask(page, "Where did the two leaders meet?")
+    second = ask(page, "and when?")
+    lead = first["citations"][0]["doc_id"] if first.get("answer") else None
+    assert sent[1]["history"] == [{"question": "Where did the two leaders meet?", "doc_id": lead}]
+    assert second["interpreted_as"] == "and when? (about: two leaders meet)"
+    how = "Answered as" if second["answer"] else "Searched as"  # this fake corpus abstains
+    expect(page.locator(".bubble.bot .interpreted").last).to_have_text(
+        f"{how}: and when? (about: two leaders meet)"
+    )
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,hi", "not a url", None])

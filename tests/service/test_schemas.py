@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from qa.corpus.documents import DOC_ID_RULE, ArticleError, check_doc_id
+from qa.service.ops_schemas import NewArticle
 from qa.service.routes.articles import DocId
-from qa.service.schemas import FeedbackRequest, NewArticle
+from qa.service.schemas import FeedbackRequest
 
 PATH_DOC_ID = TypeAdapter(DocId)  # PUT and DELETE /documents/{doc_id}
 

@@ -196,6 +196,7 @@ def test_config_tells_the_page_how_to_word_confidence(
         "abstain_threshold": threshold,
         "high_confidence": high,
         "max_question_chars": 1000,
+        "history_turns": 5,
     }
 
 

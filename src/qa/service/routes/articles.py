@@ -28,7 +28,8 @@ from qa.corpus.seeds import ArticleFile, article_from_file, article_from_text
 from qa.engine.updates import WriteOutcome
 from qa.service.auth import AUTH_ERRORS, Writer
 from qa.service.deps import EngineDep, SettingsDep, WriteTurns, fetch_turns
-from qa.service.schemas import ArticleIn, ArticleStored, ErrorOut, NewArticle, article_meta
+from qa.service.ops_schemas import ArticleIn, ArticleStored, NewArticle
+from qa.service.schemas import ErrorOut, article_meta
 
 if TYPE_CHECKING:
     from qa.engine.engine import Engine

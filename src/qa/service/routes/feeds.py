@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from qa.engine.feeds import FeedFollower, FeedStatus
 from qa.service.auth import AUTH_ERRORS, Reader
-from qa.service.schemas import FeedFailure, FeedOut
+from qa.service.ops_schemas import FeedFailure, FeedOut
 
 router = APIRouter(tags=["feeds"])
 

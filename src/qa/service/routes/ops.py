@@ -10,7 +10,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from qa.service.auth import AUTH_ERRORS, Reader
 from qa.service.deps import MetricsDep
-from qa.service.schemas import ErrorOut, Live, Ready
+from qa.service.ops_schemas import Live, Ready
+from qa.service.schemas import ErrorOut
 
 router = APIRouter(tags=["operations"])
 

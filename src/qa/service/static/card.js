@@ -30,7 +30,8 @@ export function answerBubble(turn, page) {
   if (v.detail) line.append(el("span", "verdict-detail", ` (${v.detail})`));
   bubble.append(line);
   if (typeof body.interpreted_as === "string" && body.interpreted_as.trim()) {
-    bubble.append(el("p", "interpreted", `Answered as: ${body.interpreted_as.trim()}`));
+    const how = answered ? "Answered as" : "Searched as";
+    bubble.append(el("p", "interpreted", `${how}: ${body.interpreted_as.trim()}`));
   }
   if (looksNotEnglish(turn.question)) {
     bubble.append(
