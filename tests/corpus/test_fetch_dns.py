@@ -7,7 +7,6 @@ import socket
 import ssl
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,41 +16,10 @@ import pytest
 import qa.corpus.fetch
 from qa.core.cancel import Abandoned, abandon_when
 from qa.corpus.fetch import FetchError, FetchLimits, fetch
+from tests.fake_names import FakeNames
 from tests.news_site import NewsSite
 
 TLS = Path(__file__).resolve().parents[1] / "data" / "tls"  # a certificate for news.test
-
-
-class FakeNames:
-    """Answers for test host names (each call takes the next answer, the last one repeats);
-    a name in `slow` is answered only once `release` is set, or after 5 s."""
-
-    def __init__(self) -> None:
-        self.answers: dict[str, list[str]] = {}
-        self.slow: set[str] = set()
-        self.calls: Counter[str] = Counter()
-        self.release = threading.Event()
-        self._real = socket.getaddrinfo
-
-    def getaddrinfo(
-        self, host: str, port: int, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
-    ) -> list[tuple[object, ...]]:
-        if host not in self.answers or flags & socket.AI_NUMERICHOST:
-            return self._real(host, port, family, type, proto, flags)
-        self.calls[host] += 1
-        if host in self.slow:
-            self.release.wait(5)
-        answers = self.answers[host]
-        address = answers[min(self.calls[host], len(answers)) - 1]
-        return self._real(address, port, family, type, proto, flags)
-
-
-@pytest.fixture
-def names(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeNames]:
-    fake = FakeNames()
-    monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
-    yield fake
-    fake.release.set()  # a lookup left behind ends now
 
 
 def test_a_resolver_that_does_not_answer_is_cut_off_at_the_fetch_timeout(
