@@ -18,6 +18,7 @@ from hypothesis import settings as _hypothesis_settings
 
 from qa.core.settings import Settings
 from qa.embed.model import ModelInfo
+from tests.fake_names import names  # noqa: F401  (fixture)
 from tests.news_site import keepalive_site, news_site  # noqa: F401  (fixtures)
 
 # Property tests explore new random examples on a developer's machine (that is how they find

@@ -77,8 +77,8 @@ def test_a_redirect_to_a_private_address_is_refused(news_site: NewsSite, monkeyp
 def test_the_connected_address_is_checked_even_when_the_dns_check_passed(
     news_site: NewsSite, monkeypatch
 ) -> None:
-    # A DNS answer that changes between the check and the connection (rebinding) gains nothing.
-    monkeypatch.setattr(qa.corpus.fetch, "check_public", lambda url: None)
+    # A second guard: were the resolved addresses not checked, the connected one still is.
+    monkeypatch.setattr(qa.corpus.fetch, "_refuse_private", lambda url, addresses: None)
     with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1"):
         fetch(news_site.url("/markets/ecb-holds-rates"), FetchLimits(timeout=5))
     assert news_site.paths == []

@@ -2,21 +2,23 @@
 from public addresses.
 
 Fetching a URL a client sent is a request the server makes on the client's behalf, so by default
-it must not reach the server's own network: every address is checked after DNS resolution, and
-again on the socket actually connected (so a DNS answer that changes between check and connect
-gains nothing), on the first request and on every redirect. Redirects are followed here, one at a
-time, so each hop's scheme and address are checked too.
+it must not reach the server's own network: each host is resolved once per fetch and every
+address checked, and the connection is made to those addresses, not to the name again (so a DNS
+answer that changes between check and connect gains nothing); the socket connected is checked
+too. Redirects are followed here, one at a time, so each hop's scheme and address are checked.
 
-The timeout bounds the whole fetch (connection, redirects, headers and body), not each read: a
-server that sends a byte now and then would reset a per-read timeout forever. A watchdog thread
-shuts the fetch's sockets down at the deadline, or as soon as the work is abandoned (its client
-gone, the server stopping: `qa.core.cancel`), so a read blocked on such a server returns at once.
+The timeout bounds the whole fetch (name resolution, connection, redirects, headers and body),
+not each read: a server that sends a byte now and then would reset a per-read timeout forever,
+and a resolver that never answers would hold the fetch before it began. Names are resolved on
+threads of their own that the fetch stops waiting for at the deadline (`qa.corpus.addresses`). A
+watchdog thread shuts the fetch's sockets down at the deadline, or as soon as the work is
+abandoned (its client gone, the server stopping: `qa.core.cancel`), so a read blocked on such a
+server returns at once.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import socket
 import threading
 import time
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from qa.core.cancel import Abandoned, abandon_check, checkpoint
+from qa.corpus.addresses import Address, connect, is_public, resolve
 from qa.corpus.documents import ArticleError
 from qa.corpus.encoding import header_charset
 
@@ -85,36 +88,6 @@ class Fetched:
     not_modified: bool = False
 
 
-# IPv6 forms that carry an IPv4 address: judged by it (NAT64 and 6to4 reach public IPv4 hosts
-# this way), or refused outright where no public host is reached through them.
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_NEVER_PUBLIC = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
-        "::/96",  # IPv4-compatible (deprecated), with :: and ::1
-        "::ffff:0:0:0/96",  # IPv4-translated (RFC 2765)
-        "fec0::/10",  # site-local (deprecated)
-    )
-)
-
-
-def is_public(address: str) -> bool:
-    """True for a globally routable unicast address; an IPv6 address that embeds an IPv4 one
-    (IPv4-mapped, NAT64 64:ff9b::/96, 6to4 2002::/16) is judged as that IPv4 address, and the
-    forms that reach no public host (local-use NAT64, IPv4-compatible, IPv4-translated,
-    site-local) are never public."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        if any(ip in network for network in _NEVER_PUBLIC):
-            return False
-        if ip in _NAT64:
-            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        else:
-            ip = ip.ipv4_mapped or ip.sixtofour or ip
-    return ip.is_global and not ip.is_multicast
-
-
 def origin(url: str) -> tuple[str, int]:
     """The (host, port) of an absolute http(s) URL (FetchLimits.private_origins), or FetchError."""
     _, host, port = check_url(url)
@@ -136,19 +109,45 @@ def check_url(url: str) -> tuple[str, str, int]:
     return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
 
 
-def check_public(url: str) -> None:
-    """Refuse (BlockedAddress) a URL whose host resolves to any non-public address."""
-    _, host, port = check_url(url)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as err:
-        raise FetchError(
-            f"{_shown(url)}: the host name {host!r} does not resolve ({err})"
-        ) from None
-    for info in infos:
-        address = str(info[4][0])
-        if not is_public(address):
-            raise BlockedAddress(_blocked(url, address))
+def _refuse_private(url: str, addresses: list[Address]) -> None:
+    """Refuse (BlockedAddress) a URL whose host resolved to any non-public address."""
+    for address in addresses:
+        if not is_public(address.ip):
+            raise BlockedAddress(_blocked(url, address.ip))
+
+
+class _Hosts:
+    """The addresses of the hosts one fetch reaches: each resolved once, within the fetch's
+    deadline, and checked before any connection to it where `limits` want that."""
+
+    def __init__(self, limits: FetchLimits, deadline: float, watchdog: _Watchdog) -> None:
+        self.limits = limits
+        self.deadline = deadline
+        self.watchdog = watchdog
+        self._known: dict[tuple[str, int], list[Address]] = {}
+
+    def addresses(self, url: str, host: str, port: int) -> list[Address]:
+        """Those of `host`:`port` (named for `url` in errors), or FetchError/BlockedAddress."""
+        key = (host.strip("[]").lower(), port)
+        known = self._known.get(key)
+        if known is None:
+            try:
+                known = resolve(*key, self.deadline, lambda: self.watchdog.fired is not None)
+            except TimeoutError:
+                if self.watchdog.fired == "abandoned":
+                    self.watchdog.check(url, self.limits)
+                raise FetchError(
+                    f"{_shown(url)}: the host name {key[0]!r} did not resolve within "
+                    f"{self.limits.timeout:g} s (QA_FETCH_TIMEOUT)"
+                ) from None
+            except (OSError, UnicodeError) as err:
+                raise FetchError(
+                    f"{_shown(url)}: the host name {key[0]!r} does not resolve ({err})"
+                ) from None
+            if not self.limits.private_ok(*key):
+                _refuse_private(url, known)
+            self._known[key] = known
+        return known
 
 
 def _blocked(url: str, address: str) -> str:
@@ -175,12 +174,13 @@ def fetch(
     checkpoint()  # a fetch that waited for its turn may be wanted no more
     deadline = time.monotonic() + limits.timeout
     watchdog = _Watchdog(deadline, abandon_check())
-    manager = _pool_manager(limits, watchdog)
+    hosts = _Hosts(limits, deadline, watchdog)
+    manager = _pool_manager(limits, watchdog, hosts)
     current = url
     try:
         for _hop in range(limits.max_redirects + 1):
-            if not limits.private_ok(*origin(current)):
-                check_public(current)
+            _, host, port = check_url(current)
+            hosts.addresses(current, host, port)  # resolved and checked before any request
             response = _request(manager, current, limits, deadline, accept, conditional)
             try:
                 if response.status in _REDIRECTS:
@@ -349,11 +349,13 @@ def _shown(url: str) -> str:
     return repr(url if len(url) <= 300 else url[:300] + "…")
 
 
-def _pool_manager(limits: FetchLimits, watchdog: _Watchdog) -> urllib3.PoolManager:
-    """A pool manager whose connections the watchdog can cut, and which refuse a non-public
+def _pool_manager(limits: FetchLimits, watchdog: _Watchdog, hosts: _Hosts) -> urllib3.PoolManager:
+    """A pool manager whose connections go to the addresses `hosts` resolved and checked (TLS
+    still verifies the host name), which the watchdog can cut, and which refuse a non-public
     peer where `limits` do not allow one."""
     import urllib3
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
     manager = urllib3.PoolManager(num_pools=2, maxsize=1)
     guard = not (limits.allow_private and limits.private_origins is None)
@@ -366,7 +368,16 @@ def _pool_manager(limits: FetchLimits, watchdog: _Watchdog) -> urllib3.PoolManag
                 watchdog.add(self.sock)
 
             def _new_conn(self) -> socket.socket:
-                sock: socket.socket = super()._new_conn()
+                # Not super()._new_conn(): it would look the name up again, without a bound.
+                addresses = hosts.addresses(f"{self.host}:{self.port}", self._dns_host, self.port)
+                options, source = self.socket_options, self.source_address
+                try:
+                    sock = connect(addresses, self.timeout, hosts.deadline, options, source)
+                except TimeoutError as err:
+                    raise ConnectTimeoutError(self, f"connection to {self.host} timed out") from err
+                except OSError as err:
+                    raise NewConnectionError(self, f"failed to connect ({err})") from err
+                watchdog.add(sock)  # a TLS handshake that drips is cut at the deadline too
                 address = str(sock.getpeername()[0])
                 if guard and not is_public(address) and not limits.private_ok(self.host, self.port):
                     sock.close()

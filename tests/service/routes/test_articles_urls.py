@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 from qa.core.settings import Settings
 from qa.corpus.documents import fingerprint_files
 from tests.corpus.test_seeds import assert_consistent
+from tests.fake_names import FakeNames
 from tests.news_site import DATA, NewsSite
 from tests.service.conftest import make_client
 from tests.service.routes.test_articles import AUTH, TOKEN
@@ -120,6 +122,21 @@ def test_loopback_url_is_refused_without_the_setting_and_nothing_is_written(
     assert news_site.paths == []
     assert fingerprint_files(settings.seeds_dir) == before
     assert sorted(p.name for p in settings.seeds_dir.iterdir()) == sorted(before)
+
+
+def test_a_host_name_that_does_not_resolve_in_time_is_422_and_leaves_nothing(
+    settings: Settings, names: FakeNames
+) -> None:
+    names.answers["slow.test"] = ["127.0.0.1"]
+    names.slow.add("slow.test")  # answers after 5 s
+    before = fingerprint_files(settings.seeds_dir)
+    with make_client(settings, api_token=TOKEN, fetch_allow_private=True, fetch_timeout=0.5) as c:
+        began = time.monotonic()
+        r = c.post("/documents", json={"url": "http://slow.test:9/a"}, headers=AUTH)
+        assert time.monotonic() - began < 3  # a bound on a hang, not a speed test
+    assert r.status_code == 422, r.text
+    assert "'slow.test' did not resolve within 0.5 s (QA_FETCH_TIMEOUT)" in r.json()["error"]
+    assert fingerprint_files(settings.seeds_dir) == before
 
 
 @pytest.mark.parametrize(
