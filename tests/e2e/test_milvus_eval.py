@@ -47,7 +47,11 @@ def test_gold_set_passes_the_gate_on_milvus_as_on_faiss(tmp_path: Path) -> None:
         milvus = runs[name]
         assert milvus.meta is not None
         if THRESHOLDS.exists():
-            assert gate(milvus, load_thresholds(THRESHOLDS)) == [], name
+            # The follow-up set is not asked here (it needs its own articles): its bounds are
+            # gated by tests/e2e/test_eval_gate.py on FAISS.
+            bounds = load_thresholds(THRESHOLDS)
+            bounds["gold"].pop("followup", None)
+            assert gate(milvus, bounds) == [], name
         for metric in ("recall_at_1", "recall_at_5", "mrr", "answer_accuracy"):
             got, want = milvus.metrics["all"][metric], faiss.metrics["all"][metric]
             assert abs(got - want) <= 0.01, (name, metric, got, want)
