@@ -83,3 +83,17 @@ def test_the_shipped_reader_prefers_the_answering_sentence() -> None:
     assert answering.relevance > 0 > unrelated.relevance
     sentence = "Anna Berg won the 2024 city marathon."
     assert "Anna Berg" in sentence[answering.start : answering.end]
+
+
+def test_pairs_read_in_parallel_score_exactly_as_one_after_another() -> None:
+    question = "Who won the 2024 city marathon?"
+    pairs = [
+        ("The bakery opened a second shop.", "Its bread is baked with rye flour."),
+        ("The city marathon was held in April.", "Anna Berg won the 2024 city marathon."),
+        ("", "The race started at the harbour and ended in the old town."),
+        ("Anna Berg trains in Lindvik.", "She finished in two hours and nine minutes."),
+    ]
+    alone = Reader(parallel=1).read(question, pairs)
+    together = Reader(parallel=4).read(question, pairs)
+    assert together == alone
+    assert Reader(parallel=3).read(question, pairs[1:2]).candidates == alone.candidates[1:2]

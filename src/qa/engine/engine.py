@@ -24,6 +24,7 @@ from qa.answer.reader import Reader
 from qa.answer.reading import ReaderStage, Reads
 from qa.answer.retrieval import Retriever
 from qa.core.cancel import abandon_when, checkpoint
+from qa.core.runtime import resolve_threads
 from qa.corpus.seeds import ArticleFile
 from qa.embed.loader import ModelLoader
 from qa.embed.model import Embedder
@@ -255,7 +256,8 @@ class Engine:
         version = current_version(settings.index_dir)
         ranker = Ranker.load(settings.ranker)
         if reader is None and settings.reader_candidates:
-            reader = Reader(threads=1)
+            # One thread a pair; the pairs of one question on this process's cores at once.
+            reader = Reader(threads=1, parallel=resolve_threads(settings.threads, settings.workers))
             reader.warm_up()
         engine = cls(settings, models.get(), index, ranker, version=version, reader=reader)
         return engine, report
