@@ -19,6 +19,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Dialog,
     Page,
+    Route,
     ViewportSize,
     expect,
 )
@@ -240,6 +241,21 @@ def answer_response(
         "took_ms": 1.0,
         **extra,
     }
+
+
+def ask_and_hold(page: Page, question: str) -> list[Route]:
+    """Ask `question` with its /ask held at the browser (continue the route to answer it)."""
+    held: list[Route] = []
+    page.route("**/ask", lambda route: held.append(route))
+    page.get_by_label("Your question").fill(question)
+    page.get_by_label("Your question").press("Enter")
+    return held
+
+
+def scroll_log_to_top(page: Page) -> None:
+    """Scroll the conversation back to its start, as a reader going back to an old answer."""
+    page.locator("#log").evaluate("log => log.scrollTo(0, 0)")
+    page.wait_for_function("() => document.getElementById('log').scrollTop === 0")
 
 
 def serve_ask(page: Page, body: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, Request, Route, ViewportSize, expect
+from playwright.sync_api import Browser, Page, Request, ViewportSize, expect
 
 from tests.browser.conftest import (
     ANSWERED,
@@ -24,9 +24,11 @@ from tests.browser.conftest import (
     Live,
     answer_response,
     ask,
+    ask_and_hold,
     cite,
     new_page,
     open_page,
+    scroll_log_to_top,
     serve_ask,
 )
 
@@ -95,13 +97,9 @@ def stopped_and_cleared(page: Page, live: Live) -> None:
 def new_answer_pill(page: Page, live: Live) -> None:
     for _ in range(4):
         ask(page, ANSWERED)
-    held: list[Route] = []
-    page.route("**/ask", lambda route: held.append(route))
-    page.get_by_label("Your question").fill(OFF_TOPIC)
-    page.get_by_label("Your question").press("Enter")
+    held = ask_and_hold(page, OFF_TOPIC)
     expect(page.locator(".bubble.thinking")).to_be_visible()
-    page.locator("#log").evaluate("log => log.scrollTo(0, 0)")
-    page.wait_for_function("() => document.getElementById('log').scrollTop === 0")
+    scroll_log_to_top(page)
     held[0].continue_()
     expect(page.get_by_role("button", name="New answer ↓")).to_be_visible()
 

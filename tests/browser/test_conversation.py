@@ -14,8 +14,10 @@ from tests.browser.conftest import (
     PageWatch,
     answer_response,
     ask,
+    ask_and_hold,
     cite,
     open_page,
+    scroll_log_to_top,
     serve_ask,
 )
 
@@ -310,14 +312,10 @@ def test_an_answer_does_not_yank_a_reader_who_scrolled_up(page: Page, live: Live
     open_page(page, live)
     for _ in range(4):
         ask(page, ANSWERED)
-    held: list[Route] = []
-    page.route("**/ask", lambda route: held.append(route))
-    page.get_by_label("Your question").fill(OFF_TOPIC)
-    page.get_by_label("Your question").press("Enter")
+    held = ask_and_hold(page, OFF_TOPIC)
     expect(page.locator(".bubble.thinking")).to_be_in_viewport()
     log = page.locator("#log")
-    log.evaluate("log => log.scrollTo(0, 0)")  # back up, to read the first answer again
-    page.wait_for_function("() => document.getElementById('log').scrollTop === 0")
+    scroll_log_to_top(page)  # back up, to read the first answer again
     held[0].continue_()
     expect(page.locator(".bubble.abstained")).to_have_count(1)
     pill = page.get_by_role("button", name="New answer ↓")

@@ -74,8 +74,8 @@ def page() -> FileResponse:
 @router.get("/config", response_model=WebConfig)
 def config(request: Request, settings: SettingsDep) -> WebConfig:
     """What the page needs to word answers: the abstention threshold (the server withholds
-    an answer when the probability that the articles answer the question is below it; the
-    page then says "The articles don't say"), `high_confidence` and the question limit.
+    an answer whose confidence is below it; the page then says "The articles don't say"),
+    `high_confidence`, the question limit and the earlier turns POST /ask reads.
     The page words `confidence` itself: "Likely answer" from `high_confidence`, "Possible
     answer — check the source" from the threshold up to it, and never shows an answer below
     the threshold.

@@ -26,7 +26,7 @@ export function renderExamples(container, docs, pick) {
   const list = el("ul", "example-list");
   for (const question of questions) {
     const item = el("li");
-    const ask = button("example", question);
+    const ask = button("quiet-button example", question);
     ask.addEventListener("click", () => pick(question));
     item.append(ask);
     list.append(item);
