@@ -75,14 +75,21 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
+def memory_mb(pid: int) -> dict[str, float]:
+    """Resident (`VmRSS`) and peak resident (`VmHWM`) memory of one process in MB, from
+    /proc; {} when the process is gone."""
+    out: dict[str, float] = {}
+    with suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key = line.split(":", 1)[0]
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(line.split()[1]) / 1024
+    return out
+
+
 def peak_rss_mb(pid: int) -> dict[str, float]:
     """Peak resident memory (VmHWM) of a process tree: summed and of its largest process."""
-    peaks = []
-    for p in process_tree(pid):
-        with suppress(OSError):
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]) / 1024)
+    peaks = [m["VmHWM"] for p in process_tree(pid) if "VmHWM" in (m := memory_mb(p))]
     return {"sum_mb": round(sum(peaks), 1), "max_mb": round(max(peaks, default=0.0), 1)}
 
 

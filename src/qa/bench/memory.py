@@ -49,12 +49,8 @@ def synthetic_article(size: int, seed: int = 0) -> str:
 
 def status_mb(pid: int) -> dict[str, float]:
     """Resident (VmRSS) and peak resident (VmHWM) memory of one process, in MB."""
-    out: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key = line.split(":", 1)[0]
-        if key in ("VmRSS", "VmHWM"):
-            out["rss_mb" if key == "VmRSS" else "peak_mb"] = round(int(line.split()[1]) / 1024, 1)
-    return out
+    memory = http.memory_mb(pid)
+    return {"rss_mb": round(memory["VmRSS"], 1), "peak_mb": round(memory["VmHWM"], 1)}
 
 
 def upload_memory(
@@ -108,21 +104,14 @@ def measure_memory(ctx: Context) -> None:
     ctx.log(f"memory through uploads: {result}")
 
 
-def _post(url: str, body: dict[str, Any], *, token: str) -> None:
-    request = urllib.request.Request(
-        url,
-        json.dumps(body).encode(),
-        {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-    )
+def _post(url: str, body: dict[str, Any], *, token: str | None = None) -> None:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, json.dumps(body).encode(), headers)
     with urllib.request.urlopen(request, timeout=3600) as response:
         response.read()
 
 
 def _ask(url: str) -> None:
-    request = urllib.request.Request(
-        url + "/ask",
-        json.dumps({"question": "Who is the Prime Minister of Japan?"}).encode(),
-        {"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=300) as response:
-        response.read()
+    _post(url + "/ask", {"question": "Who is the Prime Minister of Japan?"})

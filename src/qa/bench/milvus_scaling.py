@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from qa.bench import http
+
 DIM = 384
 QUERIES = 200
 K = 10
@@ -39,13 +41,7 @@ def _vectors(n: int, seed: int) -> np.ndarray:
 
 
 def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return http.memory_mb(pid).get("VmRSS", 0.0)
 
 
 def _children(pid: int) -> list[int]:
