@@ -42,6 +42,9 @@ from qa.index.stores.base import StoreUnavailable
 from qa.index.stores.registry import configured
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from qa.core.settings import Settings
     from qa.corpus.documents import Document
 
@@ -114,7 +117,7 @@ class Engine:
         found = resolve(question, known)
         if found is None:
             return state.answerer.ask(question, top_k, allowed)
-        return self._follow_up(state, question, found, top_k, where)
+        return self._follow_up(state, question, found, top_k, where, allowed)
 
     def _follow_up(
         self,
@@ -123,10 +126,11 @@ class Engine:
         found: Resolution,
         top_k: int,
         where: ArticleFilter | None,
+        allowed: NDArray[np.bool_] | None,
     ) -> Answer:
         """A follow-up: from the previous answer's article first when it is about "it" (and
-        the filter allows it), from every allowed article, asked as `found.query`, when that
-        article does not answer."""
+        the filter allows it), from every allowed article (`allowed`, the filter's rows),
+        asked as `found.query`, when that article does not answer."""
         started = time.perf_counter()
         where = where or ArticleFilter()
         answer = None
@@ -136,7 +140,6 @@ class Engine:
             only = dataclasses.replace(where, doc_ids=frozenset({found.prefer_doc}))
             answer = state.answerer.ask(found.within, top_k, allowed_rows(state.index, only))
         if answer is None or answer.text is None:
-            allowed = allowed_rows(state.index, where) if where.active else None
             answer = state.answerer.ask(found.query, top_k, allowed)
         return dataclasses.replace(
             answer, question=question, interpreted_as=found.interpreted_as, took_ms=_ms(started)
