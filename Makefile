@@ -27,7 +27,7 @@ serve: $(STAMP)
 # a clear failure here rather than skipped tests (.ci/run installs both).
 # Everything a clone of the repository alone can run (nothing beside it is read).
 test: test-tools $(STAMP)
-	$(BIN)/python -m pytest -q -m "not datasets"
+	$(BIN)/python -m pytest -q --durations=15 -m "not datasets"
 
 # The tests that read the public QA sets in ../shared/datasets (or QA_DATASETS_DIR), which the
 # team keeps beside the clone; CI runs this after `make test`. Missing, it fails, never skips.
