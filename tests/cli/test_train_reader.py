@@ -43,3 +43,18 @@ def test_a_smoke_run_on_the_shared_datasets(tmp_path: Path) -> None:
     out, report = smoke(DATASETS, tmp_path)
     assert out.stat().st_size < 32 * 2**20
     assert "| xquad (int8 ONNX) |" in report
+
+
+def test_learning_rates_reach_the_training_config_and_the_reports_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.training.reader_run as reader_run
+
+    seen = []
+    monkeypatch.setattr(reader_run, "run", lambda options, log: seen.append(options) or "ok")
+    args = ["train-reader", "--layers", "3", "--lr", "0.0002", "--head-lr", "0.001"]
+    result = CliRunner().invoke(app, [*args, "--datasets", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (options,) = seen
+    assert (options.config.layers, options.config.lr, options.config.head_lr) == (3, 2e-4, 1e-3)
+    assert "--lr 0.0002 --head-lr 0.001" in options.command

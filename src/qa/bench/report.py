@@ -39,13 +39,16 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     )
     http = _get(results, "http", encoder, "levels") or {}
     one = _get(http, "1", "p50_ms")
-    limit = None if ref_ms is None else round(0.5 * ref_ms, 3)
+    # The cost goals with the reader in the pipeline (it reads each question's best candidates):
+    # p50 at most twice the torch one-question encode, and one such encode's worth of requests
+    # a second at 16 connections.
+    limit = None if ref_ms is None else round(2 * ref_ms, 3)
     out.append(
         _target("HTTP /ask p50 at 1 connection", one, _lim("<=", limit), "ms", _le(one, limit))
     )
     sixteen = http.get("16") or {}
     rps = sixteen.get("rps")
-    need = None if not ref_ms else round(2 / (ref_ms / 1000), 1)
+    need = None if not ref_ms else round(1 / (ref_ms / 1000), 1)
     out.append(
         _target("HTTP req/s at 16 connections", rps, _lim(">=", need), "req/s", _ge(rps, need))
     )

@@ -149,6 +149,10 @@ def train_reader(
     steps: Annotated[int, typer.Option(help="Optimiser steps (sets the LR schedule).")] = 2000,
     lists_per_step: Annotated[int, typer.Option(help="Question lists per step.")] = 8,
     max_candidates: Annotated[int, typer.Option(help="Most candidates in one list.")] = 4,
+    lr: Annotated[float, typer.Option(min=0.0, help="Peak learning rate of the encoder.")] = 5e-5,
+    head_lr: Annotated[
+        float, typer.Option(min=0.0, help="Peak learning rate of the heads and none logit.")
+    ] = 5e-4,
     time_budget: Annotated[
         float | None, typer.Option(help="Stop training after this many minutes (keeps weights).")
     ] = None,
@@ -189,6 +193,8 @@ def train_reader(
         max_len=max_len,
         steps=steps,
         lists_per_step=lists_per_step,
+        lr=lr,
+        head_lr=head_lr,
         seed=seed,
         threads=threads,
         mix=Mix(max_candidates=max_candidates),
