@@ -45,7 +45,7 @@ def test_a_smoke_run_on_the_shared_datasets(tmp_path: Path) -> None:
     assert "| xquad (int8 ONNX) |" in report
 
 
-def test_learning_rates_reach_the_training_config_and_the_reports_command(
+def test_learning_rates_and_pooling_reach_the_training_config_and_the_reports_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import qa.training.reader_run as reader_run
@@ -53,8 +53,10 @@ def test_learning_rates_reach_the_training_config_and_the_reports_command(
     seen = []
     monkeypatch.setattr(reader_run, "run", lambda options, log: seen.append(options) or "ok")
     args = ["train-reader", "--layers", "3", "--lr", "0.0002", "--head-lr", "0.001"]
+    args += ["--pooling", "mean"]
     result = CliRunner().invoke(app, [*args, "--datasets", str(tmp_path)])
     assert result.exit_code == 0, result.output
     (options,) = seen
-    assert (options.config.layers, options.config.lr, options.config.head_lr) == (3, 2e-4, 1e-3)
-    assert "--lr 0.0002 --head-lr 0.001" in options.command
+    config = options.config
+    assert (config.layers, config.lr, config.head_lr, config.pooling) == (3, 2e-4, 1e-3, "mean")
+    assert "--lr 0.0002 --head-lr 0.001 --pooling mean" in options.command

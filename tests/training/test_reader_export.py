@@ -23,10 +23,12 @@ CANDIDATES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TorchReader]:
+@pytest.fixture(scope="module", params=["cls", "mean"])
+def exported(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> tuple[Path, TorchReader]:
     torch.manual_seed(0)
-    net = tiny_net().eval()
+    net = tiny_net(request.param).eval()
     encoder = tiny_encoder()
     folder = tmp_path_factory.mktemp("reader")
     meta = {

@@ -12,7 +12,7 @@ from qa.training.reader_model import ReaderNet
 HIDDEN = 32
 
 
-def tiny_net() -> ReaderNet:
+def tiny_net(pooling: str = "cls") -> ReaderNet:
     config = BertConfig(
         vocab_size=30522,
         hidden_size=HIDDEN,
@@ -22,7 +22,7 @@ def tiny_net() -> ReaderNet:
         max_position_embeddings=128,
         attn_implementation="eager",
     )
-    return ReaderNet(BertModel(config, add_pooling_layer=False), HIDDEN)
+    return ReaderNet(BertModel(config, add_pooling_layer=False), HIDDEN, pooling)
 
 
 def tiny_encoder(max_len: int = 48) -> PairEncoder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,15 @@ from qa.cli.common import DEFAULT_DATASETS, DEFAULT_GOLD, SeedsOpt, command_sett
 
 DEFAULT_SQUAD = Path("../shared/datasets/squad2-dev-half/dev-v2.0.json")
 DEFAULT_RANKER = Path("src/qa/answer/ranker.json")
+
+
+class Pooling(StrEnum):
+    """What the reader's relevance head reads (qa.training.reader_model.POOLINGS)."""
+
+    CLS = "cls"
+    MEAN = "mean"
+
+
 GoldDevOpt = Annotated[Path, typer.Option(help="Gold file; only its dev part is used.")]
 RankerOut = Annotated[Path, typer.Option(help="Where to write the ranker JSON.")]
 
@@ -153,6 +163,10 @@ def train_reader(
     head_lr: Annotated[
         float, typer.Option(min=0.0, help="Peak learning rate of the heads and none logit.")
     ] = 5e-4,
+    pooling: Annotated[
+        Pooling,
+        typer.Option(help="What the relevance head reads: the [CLS] vector or the tokens' mean."),
+    ] = Pooling.CLS,
     time_budget: Annotated[
         float | None, typer.Option(help="Stop training after this many minutes (keeps weights).")
     ] = None,
@@ -195,6 +209,7 @@ def train_reader(
         lists_per_step=lists_per_step,
         lr=lr,
         head_lr=head_lr,
+        pooling=pooling.value,
         seed=seed,
         threads=threads,
         mix=Mix(max_candidates=max_candidates),
@@ -221,7 +236,7 @@ def _reader_command(options: dict[str, object]) -> str:
     if options.get("smoke"):
         return "qa train-reader --smoke"
     flags = [
-        f"--{k.replace('_', '-')} {v}"
+        f"--{k.replace('_', '-')} {v.value if isinstance(v, Enum) else v}"
         for k, v in options.items()
         if v is not None and k not in ("smoke", "cache")
     ]

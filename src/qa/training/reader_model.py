@@ -19,12 +19,19 @@ from qa.answer.reader import ReadCandidate, Reading
 from qa.answer.reader_inputs import PairEncoder, PairInput, best_span, token_span
 from qa.training.reader_data import NONE, ReaderList
 
+POOLINGS = ("cls", "mean")
+
 
 class ReaderNet(nn.Module):
-    """`encoder` is a BertModel (or anything returning `last_hidden_state`)."""
+    """`encoder` is a BertModel (or anything returning `last_hidden_state`). The relevance head
+    reads the [CLS] vector (`pooling="cls"`, the shipped reader) or the mean of the pair's token
+    vectors (`"mean"`, as all-MiniLM-L6-v2 was trained to pool)."""
 
-    def __init__(self, encoder: nn.Module, hidden: int) -> None:
+    def __init__(self, encoder: nn.Module, hidden: int, pooling: str = "cls") -> None:
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+        self.pooling = pooling
         self.encoder = encoder
         self.relevance = nn.Linear(hidden, 1)
         self.span = nn.Linear(hidden, 2)
@@ -37,7 +44,12 @@ class ReaderNet(nn.Module):
         hidden = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
         ).last_hidden_state
-        relevance = self.relevance(hidden[:, 0]).squeeze(-1)
+        if self.pooling == "mean":
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        else:
+            pooled = hidden[:, 0]
+        relevance = self.relevance(pooled).squeeze(-1)
         start, end = self.span(hidden).unbind(-1)
         return relevance, start, end, self.none
 

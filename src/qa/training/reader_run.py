@@ -121,7 +121,7 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> str:
     encoder = PairEncoder(Tokenizer.from_file(str(tokenizer_file)), config.max_len)
 
     def make_net() -> ReaderNet:
-        return ReaderNet(bundled_encoder(config.layers)[0], hidden)
+        return ReaderNet(bundled_encoder(config.layers)[0], hidden, config.pooling)
 
     result = train(
         data, make_net, encoder, config, options.work, progress=options.progress, log=log
@@ -169,6 +169,7 @@ def reader_meta(
         "base_model": BUNDLED_MODEL_NAME,
         "base_weights_sha256": BUNDLED_WEIGHTS_SHA256,
         "layers": config.layers,
+        "pooling": config.pooling,
         "hidden": hidden,
         "max_len": config.max_len,
         "max_question": encoder.max_question,

@@ -43,6 +43,7 @@ class TrainConfig:
     head_lr: float = 5e-4
     warmup: float = 0.06
     span_weight: float = 1.0
+    pooling: str = "cls"  # what the relevance head reads (qa.training.reader_model.POOLINGS)
     freeze_word_embeddings: bool = True  # 30k x 384 rows: their update costs time, little else
     seed: int = 0
     threads: int = 2
