@@ -123,21 +123,13 @@ def main() -> None:
     def probability(model: calibrate.ConfidenceModel, table: TopTable) -> Scores:
         return np.array([model.probability(v) for v in table.values])
 
-    def rule(model_scores: Scores) -> float:  # the packaged rule, on training questions
-        per: dict[str, list[float]] = defaultdict(list)
-        for s, kind, group in zip(model_scores, train.kind, train.group, strict=True):
-            if kind == ANSWERABLE:
-                per[group].append(float(s))
-        fa = calibrate.MAX_FALSE_ABSTENTION
-        return min(float(np.sort(v)[int(np.floor(fa * len(v)))]) for v in per.values())
-
     print(f"held-out: {len(held.kind)} questions; training: {len(train.kind)}")
     print(
         f"packaged, threshold {packaged.abstain_threshold}: "
         + shares(held, probability(packaged.calibrator, held), packaged.abstain_threshold)
     )
     refit = calibrate.fit_confidence(train)
-    threshold = rule(probability(refit, train))
+    threshold = calibrate.choose_threshold(refit, train)  # the packaged rule, on training questions
     print(
         f"refitted, threshold {threshold:.4f}: " + shares(held, probability(refit, held), threshold)
     )

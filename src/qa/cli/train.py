@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from qa.cli.common import DEFAULT_DATASETS, DEFAULT_GOLD, SeedsOpt, command_settings, err
+from qa.training.pooling import Pooling
 
 DEFAULT_SQUAD = Path("../shared/datasets/squad2-dev-half/dev-v2.0.json")
 DEFAULT_RANKER = Path("src/qa/answer/ranker.json")
-
-
-class Pooling(StrEnum):
-    """What the reader's relevance head reads (qa.training.reader_model.POOLINGS)."""
-
-    CLS = "cls"
-    MEAN = "mean"
 
 
 GoldDevOpt = Annotated[Path, typer.Option(help="Gold file; only its dev part is used.")]
@@ -209,7 +202,7 @@ def train_reader(
         lists_per_step=lists_per_step,
         lr=lr,
         head_lr=head_lr,
-        pooling=pooling.value,
+        pooling=pooling,
         seed=seed,
         threads=threads,
         mix=Mix(max_candidates=max_candidates),
@@ -236,7 +229,7 @@ def _reader_command(options: dict[str, object]) -> str:
     if options.get("smoke"):
         return "qa train-reader --smoke"
     flags = [
-        f"--{k.replace('_', '-')} {v.value if isinstance(v, Enum) else v}"
+        f"--{k.replace('_', '-')} {v}"
         for k, v in options.items()
         if v is not None and k not in ("smoke", "cache")
     ]

@@ -17,9 +17,8 @@ from torch import nn
 
 from qa.answer.reader import ReadCandidate, Reading
 from qa.answer.reader_inputs import PairEncoder, PairInput, best_span, token_span
+from qa.training.pooling import Pooling
 from qa.training.reader_data import NONE, ReaderList
-
-POOLINGS = ("cls", "mean")
 
 
 class ReaderNet(nn.Module):
@@ -27,11 +26,13 @@ class ReaderNet(nn.Module):
     reads the [CLS] vector (`pooling="cls"`, the shipped reader) or the mean of the pair's token
     vectors (`"mean"`, as all-MiniLM-L6-v2 was trained to pool)."""
 
-    def __init__(self, encoder: nn.Module, hidden: int, pooling: str = "cls") -> None:
+    def __init__(self, encoder: nn.Module, hidden: int, pooling: str = Pooling.CLS) -> None:
         super().__init__()
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
-        self.pooling = pooling
+        if pooling not in set(Pooling):
+            raise ValueError(
+                f"pooling must be one of {[p.value for p in Pooling]}, not {pooling!r}"
+            )
+        self.pooling = Pooling(pooling)
         self.encoder = encoder
         self.relevance = nn.Linear(hidden, 1)
         self.span = nn.Linear(hidden, 2)
@@ -44,7 +45,7 @@ class ReaderNet(nn.Module):
         hidden = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
         ).last_hidden_state
-        if self.pooling == "mean":
+        if self.pooling == Pooling.MEAN:
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         else:

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from qa.answer.reader_inputs import PairEncoder
+from qa.training.pooling import Pooling
 from qa.training.reader_data import ReaderData, ReaderList
 from qa.training.reader_lists import Mix, epoch_lists
 from qa.training.reader_model import ReaderNet, collate, loss
@@ -43,7 +44,7 @@ class TrainConfig:
     head_lr: float = 5e-4
     warmup: float = 0.06
     span_weight: float = 1.0
-    pooling: str = "cls"  # what the relevance head reads (qa.training.reader_model.POOLINGS)
+    pooling: str = Pooling.CLS.value  # what the relevance head reads
     freeze_word_embeddings: bool = True  # 30k x 384 rows: their update costs time, little else
     seed: int = 0
     threads: int = 2
